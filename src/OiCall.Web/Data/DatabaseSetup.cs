@@ -1,0 +1,86 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.Options;
+
+namespace OiCall.Web.Data;
+
+public enum DatabaseProvider
+{
+    /// <summary>Embedded file under the data directory: the default, nothing to install.</summary>
+    Sqlite,
+    /// <summary>The production database, chosen with Database:Provider=Postgres.</summary>
+    Postgres,
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+    /// <summary>Connection string; for SQLite it defaults to oicall.db in the data directory.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+public static class DatabaseSetup
+{
+    public static IServiceCollection AddOiCallDatabase(this IServiceCollection services)
+    {
+        services.AddOptions<DatabaseOptions>().BindConfiguration("Database");
+        // Both contexts are registered; configuration is read when a context is first resolved,
+        // so tests and deployments can switch provider through ordinary configuration.
+        services.AddDbContext<SqliteAppDbContext>((sp, options) =>
+            options.UseSqlite(SqliteConnectionString(sp)));
+        services.AddDbContext<PostgresAppDbContext>((sp, options) =>
+            options.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString
+                ?? throw new InvalidOperationException("Database:ConnectionString is required when Database:Provider is Postgres.")));
+        services.AddScoped<AppDbContext>(sp =>
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? sp.GetRequiredService<PostgresAppDbContext>()
+                : sp.GetRequiredService<SqliteAppDbContext>());
+        return services;
+    }
+
+    private static string SqliteConnectionString(IServiceProvider sp)
+    {
+        var configured = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
+        if (!string.IsNullOrWhiteSpace(configured)) return configured;
+        var dataDir = sp.GetRequiredService<DataDirectory>().Path;
+        return $"Data Source={System.IO.Path.Combine(dataDir, "oicall.db")};Pooling=True;Default Timeout=30";
+    }
+
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.Database.MigrateAsync(ct);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers go on while one writer commits; it is a property of the file, set once.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+    }
+}
+
+/// <summary>Where the embedded database, keys and other local state live (Data:Directory, default ./data).</summary>
+public sealed class DataDirectory
+{
+    public DataDirectory(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var configured = configuration["Data:Directory"] ?? "data";
+        Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(environment.ContentRootPath, configured));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+}
+
+// Used only by `dotnet ef migrations add`; the running service configures contexts in AddOiCallDatabase.
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteAppDbContext>
+{
+    public SqliteAppDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite("Data Source=design.db").Options);
+}
+
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresAppDbContext>
+{
+    public PostgresAppDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresAppDbContext>().UseNpgsql("Host=127.0.0.1;Database=design").Options);
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Audit;
+using OiCall.Web.Infrastructure;
+using OiCall.Web.Infrastructure.Sms;
+
+namespace OiCall.Web.Features.Accounts;
+
+/// <summary>What the user gets back after asking for a code: the same shape whether or not the ID exists.</summary>
+public sealed record CodeSent(Guid ChallengeId, DateTime ExpiresAt);
+
+/// <summary>
+/// Phone verification for sign-up and login (전화인증). The rules are those of banks and Twilio
+/// Verify: random 6-digit codes kept only as a keyed hash, bound to one attempt, short-lived,
+/// single use, limited wrong tries and limited sends; unknown IDs look exactly like known ones.
+/// </summary>
+public sealed partial class OtpService(
+    AppDbContext db,
+    ISmsSender sms,
+    TimeProvider clock,
+    IOptions<OtpOptions> options,
+    ServerSecrets secrets,
+    AuditLog audit,
+    ILogger<OtpService> logger)
+{
+    private OtpOptions Rules => options.Value;
+
+    public async Task<CodeSent> StartLoginAsync(string? identifier, string ip, CancellationToken ct = default)
+    {
+        var typed = (identifier ?? "").Trim();
+        if (typed.Length == 0) throw new AppProblem(AccountErrors.IdentifierRequired, "identifier");
+
+        var account = await FindAccountAsync(typed, ct);
+        // Send limits count by the phone when the account exists, otherwise by what was typed —
+        // either way the 6th request answers 429, so limits do not reveal which IDs exist.
+        var rateKey = account?.Phone ?? RateKeyFor(typed);
+        return await IssueAsync(OtpPurpose.Login, account?.Phone, rateKey, account?.Id, ip, null, null, ct);
+    }
+
+    public async Task<CodeSent> StartSignUpAsync(string? loginId, string? name, string? phone, string ip, CancellationToken ct = default)
+    {
+        var id = NormalizeLoginId(loginId) ?? throw new AppProblem(AccountErrors.InvalidLoginId, "loginId");
+        var cleanName = (name ?? "").Trim();
+        if (cleanName.Length is 0 or > 50) throw new AppProblem(AccountErrors.InvalidName, "name");
+        var mobile = KoreanPhone.ParseMobile(phone) ?? throw new AppProblem(AccountErrors.InvalidMobile, "phone");
+
+        if (await db.Accounts.AnyAsync(a => a.LoginId == id, ct)) throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
+        if (await db.Accounts.AnyAsync(a => a.Phone == mobile.E164, ct)) throw new AppProblem(AccountErrors.PhoneTaken, "phone");
+
+        return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct);
+    }
+
+    /// <summary>Checks a code against its attempt. On success returns the account (created for sign-up).</summary>
+    public async Task<Account> VerifyAsync(Guid challengeId, string? code, string ip, CancellationToken ct = default)
+    {
+        var digits = (code ?? "").Trim();
+        if (!SixDigits().IsMatch(digits)) throw new AppProblem(AccountErrors.CodeFormat, "code");
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var challenge = await db.OtpChallenges.SingleOrDefaultAsync(c => c.Id == challengeId, ct);
+        if (challenge is null || challenge.ClosedAt is not null || challenge.ExpiresAt <= now)
+        {
+            await FailAsync(challenge, "closed_or_expired", ct);
+            throw new AppProblem(AccountErrors.CodeRejected, "code");
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(Hash(challenge.Id, digits)), HashBytesOf(challenge)))
+        {
+            // Count the wrong try with a conditional update, so parallel guesses cannot exceed the limit.
+            var max = Rules.MaxWrongAttempts;
+            await db.OtpChallenges.Where(c => c.Id == challenge.Id && c.ClosedAt == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.FailedAttempts, c => c.FailedAttempts + 1)
+                    .SetProperty(c => c.ClosedAt, c => c.FailedAttempts + 1 >= max ? now : c.ClosedAt), ct);
+            await FailAsync(challenge, "wrong_code", ct);
+            throw new AppProblem(AccountErrors.CodeRejected, "code");
+        }
+
+        // Close the attempt first and only proceed if this request is the one that closed it:
+        // a code is usable once even when two requests race with it. Closing and creating the
+        // account commit together, or not at all.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var closed = await db.OtpChallenges.Where(c => c.Id == challenge.Id && c.ClosedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ClosedAt, now), ct);
+        if (closed == 0)
+        {
+            await FailAsync(challenge, "replayed", ct);
+            throw new AppProblem(AccountErrors.CodeRejected, "code");
+        }
+
+        var account = challenge.Purpose == OtpPurpose.SignUp
+            ? await CreateAccountAsync(challenge, now, ct)
+            : await db.Accounts.SingleAsync(a => a.Id == challenge.AccountId, ct);
+        account.LastLoginAt = now;
+        audit.Add(challenge.Purpose == OtpPurpose.SignUp ? "signup.succeeded" : "login.succeeded", account.Id, account.LoginId);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (challenge.Purpose == OtpPurpose.SignUp)
+        {
+            // Lost a race for the same ID or number with another sign-up: a conflict, not a crash.
+            throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
+        }
+        await tx.CommitAsync(ct);
+        return account;
+    }
+
+    private async Task<Account> CreateAccountAsync(OtpChallenge challenge, DateTime now, CancellationToken ct)
+    {
+        // Someone may have taken the ID or number while this code was on its way.
+        if (await db.Accounts.AnyAsync(a => a.LoginId == challenge.PendingLoginId, ct)) throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
+        if (await db.Accounts.AnyAsync(a => a.Phone == challenge.Phone, ct)) throw new AppProblem(AccountErrors.PhoneTaken, "phone");
+        var account = new Account
+        {
+            LoginId = challenge.PendingLoginId!,
+            Name = challenge.PendingName!,
+            Phone = challenge.Phone!,
+            CreatedAt = now,
+        };
+        db.Accounts.Add(account);
+        return account;
+    }
+
+    private async Task<CodeSent> IssueAsync(OtpPurpose purpose, string? phone, string rateKey, Guid? accountId, string ip,
+        string? pendingLoginId, string? pendingName, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await EnforceSendLimitAsync(c => c.RateKey == rateKey, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
+        await EnforceSendLimitAsync(c => c.Ip == ip, Rules.MaxSendsPerIp, Rules.IpWindow, now, ct);
+
+        var id = Guid.CreateVersion7();
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+        var challenge = new OtpChallenge
+        {
+            Id = id,
+            Purpose = purpose,
+            Phone = phone,
+            RateKey = rateKey,
+            AccountId = accountId,
+            // No phone means an unknown login ID: store a hash no code can produce.
+            CodeHash = phone is null ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : Hash(id, code),
+            CreatedAt = now,
+            ExpiresAt = now + Rules.CodeLifetime,
+            Ip = ip,
+            PendingLoginId = pendingLoginId,
+            PendingName = pendingName,
+        };
+        db.OtpChallenges.Add(challenge);
+        await db.SaveChangesAsync(ct);
+
+        if (phone is not null)
+        {
+            try
+            {
+                await sms.SendAsync(phone, $"[오이콜] 인증번호 {code} ({(int)Rules.CodeLifetime.TotalMinutes}분 안에 입력하세요)", ct);
+            }
+            catch (SmsDeliveryException e)
+            {
+                logger.LogWarning(e, "Could not send a verification code");
+                throw new AppProblem(AccountErrors.SmsFailed);
+            }
+        }
+        return new CodeSent(id, challenge.ExpiresAt);
+    }
+
+    private async Task EnforceSendLimitAsync(System.Linq.Expressions.Expression<Func<OtpChallenge, bool>> scope,
+        int max, TimeSpan window, DateTime now, CancellationToken ct)
+    {
+        var since = now - window;
+        var recent = await db.OtpChallenges.Where(scope).Where(c => c.CreatedAt > since)
+            .OrderByDescending(c => c.CreatedAt).Select(c => c.CreatedAt).Take(max).ToListAsync(ct);
+        if (recent.Count < max) return;
+        // The window frees a place when the oldest of the last `max` sends leaves it.
+        var retryAfter = recent[^1] + window - now;
+        throw new AppProblem(AccountErrors.TooManySends, retryAfter: retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
+    }
+
+    private async Task FailAsync(OtpChallenge? challenge, string reason, CancellationToken ct)
+    {
+        audit.Add(challenge?.Purpose == OtpPurpose.SignUp ? "signup.failed" : "login.failed",
+            challenge?.AccountId, challenge?.PendingLoginId ?? challenge?.RateKey, reason);
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<Account?> FindAccountAsync(string typed, CancellationToken ct)
+    {
+        if (KoreanPhone.ParseMobile(typed) is { } mobile)
+            return await db.Accounts.SingleOrDefaultAsync(a => a.Phone == mobile.E164, ct);
+        var id = NormalizeLoginId(typed);
+        return id is null ? null : await db.Accounts.SingleOrDefaultAsync(a => a.LoginId == id, ct);
+    }
+
+    private static string RateKeyFor(string typed) =>
+        KoreanPhone.ParseMobile(typed)?.E164 ?? ("id:" + typed.ToLowerInvariant())[..Math.Min(40, typed.Length + 3)];
+
+    /// <summary>Lower-cased login ID, or null when it breaks the ID rules.</summary>
+    public static string? NormalizeLoginId(string? value)
+    {
+        var id = (value ?? "").Trim().ToLowerInvariant();
+        return LoginIdPattern().IsMatch(id) ? id : null;
+    }
+
+    private string Hash(Guid challengeId, string code)
+    {
+        var key = secrets.Get("otp");
+        return Convert.ToHexString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{challengeId:N}:{code}")));
+    }
+
+    private static byte[] HashBytesOf(OtpChallenge challenge) => Convert.FromHexString(challenge.CodeHash);
+
+    [GeneratedRegex("^[0-9]{6}$")]
+    private static partial Regex SixDigits();
+
+    [GeneratedRegex("^[a-z][a-z0-9._-]{3,19}$")]
+    private static partial Regex LoginIdPattern();
+}

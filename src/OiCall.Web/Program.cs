@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Localization;
+using OiCall.Web.Components;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Accounts;
+using OiCall.Web.Features.Audit;
+using OiCall.Web.Infrastructure;
+using OiCall.Web.Infrastructure.Sms;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+var services = builder.Services;
+
+// The app runs from its build output as well as from `dotnet run`; either way serve the static assets.
+builder.WebHost.UseStaticWebAssets();
+
+var dataDirectory = new DataDirectory(builder.Configuration, builder.Environment);
+services.AddSingleton(dataDirectory);
+services.AddSingleton(TimeProvider.System);
+services.AddHttpContextAccessor();
+services.AddOiCallDatabase();
+services.AddOiCallSms(builder.Configuration, builder.Environment);
+services.AddSingleton<ServerSecrets>();
+services.AddDataProtection()
+    .SetApplicationName("OiCall")
+    .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
+
+services.AddOptions<OtpOptions>().BindConfiguration("Otp");
+services.AddScoped<AuditLog>();
+services.AddScoped<OtpService>();
+services.AddScoped<SessionService>();
+
+services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+    .AddCookie(options =>
+    {
+        options.Cookie.Name = "oicall.auth";
+        options.Cookie.HttpOnly = true;
+        options.Cookie.SameSite = SameSiteMode.Lax;
+        options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        options.LoginPath = "/login";
+        options.AccessDeniedPath = "/forbidden";
+        options.ExpireTimeSpan = SessionService.CookieLifetime;
+        options.SlidingExpiration = true;
+        // A logged-out (revoked) session ends its cookie too.
+        options.Events.OnValidatePrincipal = async context =>
+        {
+            var sessions = context.HttpContext.RequestServices.GetRequiredService<SessionService>();
+            if (Claims.SessionIdOf(context.Principal!) is not { } id || !await sessions.IsActiveAsync(id))
+            {
+                context.RejectPrincipal();
+                await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            }
+        };
+    })
+    .AddScheme<AuthenticationSchemeOptions, BearerSessionHandler>(BearerSessionHandler.SchemeName, null);
+services.AddAuthorizationBuilder()
+    .AddPolicy(ApiAuth.Policy, policy => policy.AddAuthenticationSchemes(BearerSessionHandler.SchemeName).RequireAuthenticatedUser());
+services.AddCascadingAuthenticationState();
+
+services.AddLocalization();
+services.AddRazorComponents();
+services.AddAntiforgery();
+services.AddOpenApi();
+services.AddExceptionHandler<AppProblemHandler>();
+services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCodes.AddDefaultCode);
+// Malformed request bodies answer 400 problem details in every environment, never an exception page.
+services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
+services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+
+var app = builder.Build();
+
+await DatabaseSetup.MigrateAsync(app.Services);
+await OperatorSeed.EnsureOperatorAsync(app.Services);
+
+app.UseRequestLocalization(Languages.Configure);
+app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api =>
+{
+    api.UseExceptionHandler();
+    api.UseStatusCodePages();
+});
+app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), pages =>
+{
+    pages.UseExceptionHandler("/error", createScopeForErrors: true);
+    pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+});
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapOpenApi();
+app.MapScalarApiReference("/api/docs");
+app.MapHealthChecks("/health");
+app.MapGet("/culture/{language}", Languages.Switch).ExcludeFromDescription();
+app.MapAuthApi();
+app.MapRazorComponents<App>();
+
+app.Run();
+
+public partial class Program;
