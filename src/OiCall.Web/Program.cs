@@ -62,6 +62,8 @@ services.AddCascadingAuthenticationState();
 
 services.AddLocalization();
 services.AddRazorComponents();
+// Korean text goes into pages as itself, not as &#xD55C; entities.
+services.AddSingleton(System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All));
 services.AddAntiforgery();
 services.AddOpenApi();
 services.AddExceptionHandler<AppProblemHandler>();
@@ -87,6 +89,8 @@ app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), pages =
     pages.UseExceptionHandler("/error", createScopeForErrors: true);
     pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 });
+// Routing after the error handlers, so their re-executed requests (/error, /not-found) are routed again.
+app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

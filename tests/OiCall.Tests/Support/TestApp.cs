@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using OiCall.Web.Data;
+using OiCall.Web.Infrastructure.Sms;
+
+namespace OiCall.Tests.Support;
+
+/// <summary>
+/// The real service over HTTP on a real database of its own: a fresh SQLite file, or a fresh
+/// PostgreSQL database on the server named by OICALL_TEST_POSTGRES. Only the clock and SMS
+/// delivery are fakes.
+/// </summary>
+public sealed partial class TestApp : WebApplicationFactory<Program>
+{
+    /// <summary>Base connection string of a throwaway PostgreSQL server (set by .ci/run).</summary>
+    public static readonly string? PostgresServer = Environment.GetEnvironmentVariable("OICALL_TEST_POSTGRES");
+
+    private readonly DatabaseProvider _provider;
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "oicall-tests", Guid.NewGuid().ToString("N"));
+    private readonly string? _postgresDatabase;
+    private readonly Dictionary<string, string?> _settings;
+    private int _nextIp;
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
+
+    private TestApp(DatabaseProvider provider, Dictionary<string, string?> settings)
+    {
+        _provider = provider;
+        _settings = settings;
+        if (provider == DatabaseProvider.Postgres) _postgresDatabase = "oicall_t_" + Guid.NewGuid().ToString("N")[..16];
+    }
+
+    /// <summary>Starts the app; PostgreSQL tests are skipped (or fail, in CI) when no server is configured.</summary>
+    public static async Task<TestApp> StartAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, Dictionary<string, string?>? settings = null)
+    {
+        if (provider == DatabaseProvider.Postgres && string.IsNullOrEmpty(PostgresServer))
+        {
+            if (Environment.GetEnvironmentVariable("OICALL_REQUIRE_POSTGRES") == "1")
+                Assert.Fail("OICALL_REQUIRE_POSTGRES=1 but OICALL_TEST_POSTGRES is not set.");
+            Assert.Skip("No PostgreSQL server (set OICALL_TEST_POSTGRES, as .ci/run does).");
+        }
+        var app = new TestApp(provider, settings ?? []);
+        if (app._postgresDatabase is not null) await app.CreatePostgresDatabaseAsync();
+        app.StartServer();
+        return app;
+    }
+
+    public string PostgresConnectionString => new NpgsqlConnectionStringBuilder(PostgresServer) { Database = _postgresDatabase }.ConnectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Data:Directory", _dataDirectory);
+        builder.UseSetting("Database:Provider", _provider.ToString());
+        if (_provider == DatabaseProvider.Postgres) builder.UseSetting("Database:ConnectionString", PostgresConnectionString);
+        builder.UseSetting("Sms:Provider", "Development");
+        builder.UseSetting("Operator:LoginId", "operator");
+        builder.UseSetting("Operator:Phone", "010-9999-0000");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<IStartupFilter, TestClientAddress>();
+        });
+    }
+
+    public DevelopmentSmsSender Sms => Services.GetRequiredService<DevelopmentSmsSender>();
+
+    /// <summary>A client that appears to come from its own IP address (send limits count per IP).</summary>
+    public HttpClient Client(string? ip = null)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        client.DefaultRequestHeaders.Add(TestClientAddress.Header, ip ?? $"10.9.{Interlocked.Increment(ref _nextIp) / 250}.{_nextIp % 250 + 1}");
+        return client;
+    }
+
+    /// <summary>The newest code texted to a number (E.164 or 010-…), or null.</summary>
+    public string? LastCodeTo(string phone)
+    {
+        var e164 = OiCall.Web.Infrastructure.KoreanPhone.Parse(phone)?.E164 ?? phone;
+        var message = Sms.Messages.FirstOrDefault(m => m.To == e164);
+        return message is null ? null : CodePattern().Match(message.Text).Groups[1].Value;
+    }
+
+    public int MessagesTo(string phone)
+    {
+        var e164 = OiCall.Web.Infrastructure.KoreanPhone.Parse(phone)?.E164 ?? phone;
+        return Sms.Messages.Count(m => m.To == e164);
+    }
+
+    /// <summary>A fresh unit of work on the app's database, for checking what was stored.</summary>
+    public AppDbContext Db()
+    {
+        var scope = Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<AppDbContext>();
+    }
+
+    [GeneratedRegex(@"인증번호 (\d{6})")]
+    private static partial Regex CodePattern();
+
+    private async Task CreatePostgresDatabaseAsync()
+    {
+        await using var connection = new NpgsqlConnection(PostgresServer);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {_postgresDatabase}", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(PostgresServer);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_postgresDatabase} WITH (FORCE)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Lets a test say which IP a request comes from (the in-memory server has none).</summary>
+internal sealed class TestClientAddress : IStartupFilter
+{
+    public const string Header = "X-Test-Client-Ip";
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            if (context.Request.Headers.TryGetValue(Header, out var value) && IPAddress.TryParse(value, out var ip))
+                context.Connection.RemoteIpAddress = ip;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
+}
+
+public static class Providers
+{
+    /// <summary>Every account test runs on both databases.</summary>
+    public static TheoryData<DatabaseProvider> Both => new(DatabaseProvider.Sqlite, DatabaseProvider.Postgres);
+}
