@@ -41,7 +41,8 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     }
 
     /// <summary>Starts the app; PostgreSQL tests are skipped (or fail, in CI) when no server is configured.</summary>
-    public static async Task<TestApp> StartAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, Dictionary<string, string?>? settings = null)
+    /// <param name="realServer">Listen on a real 127.0.0.1 port (for a browser) instead of in memory.</param>
+    public static async Task<TestApp> StartAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, Dictionary<string, string?>? settings = null, bool realServer = false)
     {
         if (provider == DatabaseProvider.Postgres && string.IsNullOrEmpty(PostgresServer))
         {
@@ -51,6 +52,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         }
         var app = new TestApp(provider, settings ?? []);
         if (app._postgresDatabase is not null) await app.CreatePostgresDatabaseAsync();
+        if (realServer) app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         app.StartServer();
         return app;
     }
@@ -75,6 +77,10 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
             services.AddSingleton<IStartupFilter, TestClientAddress>();
         });
     }
+
+    /// <summary>With a real server: its http://127.0.0.1:PORT address.</summary>
+    public Uri RootUri => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
 
     public DevelopmentSmsSender Sms => Services.GetRequiredService<DevelopmentSmsSender>();
 
