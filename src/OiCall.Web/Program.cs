@@ -7,6 +7,8 @@ using OiCall.Web.Components;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Audit;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Members;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 using Scalar.AspNetCore;
@@ -32,6 +34,10 @@ services.AddOptions<OtpOptions>().BindConfiguration("Otp");
 services.AddScoped<AuditLog>();
 services.AddScoped<OtpService>();
 services.AddScoped<SessionService>();
+services.AddScoped<BusinessAccess>();
+services.AddScoped<BusinessRules>();
+services.AddScoped<MemberRules>();
+services.AddOptions<AppOptions>().BindConfiguration("App");
 
 services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
     .AddCookie(options =>
@@ -101,6 +107,8 @@ app.MapScalarApiReference("/api/docs");
 app.MapHealthChecks("/health");
 app.MapGet("/culture/{language}", Languages.Switch).ExcludeFromDescription();
 app.MapAuthApi();
+app.MapBusinessesApi();
+app.MapMembersApi();
 app.MapRazorComponents<App>();
 
 app.Run();

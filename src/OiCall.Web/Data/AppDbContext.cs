@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Audit;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Members;
 
 namespace OiCall.Web.Data;
 
@@ -15,6 +17,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<AccountSession> Sessions => Set<AccountSession>();
     public DbSet<OtpChallenge> OtpChallenges => Set<OtpChallenge>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Business> Businesses => Set<Business>();
+    public DbSet<Member> Members => Set<Member>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

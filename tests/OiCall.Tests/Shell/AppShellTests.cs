@@ -64,7 +64,7 @@ public sealed class AppShellTests
         await WebLogin.LogInAsync(app, browser, "webuser", "010-2468-1357");
         var home = await browser.GetStringAsync("/");
         Assert.Contains("안녕하세요, 이영희님", home);
-        Assert.Contains("010-2468-1357", home);
+        Assert.Contains("내 업체 등록", home);
 
         var settings = await browser.GetStringAsync("/settings");
         var logout = await WebLogin.PostFormAsync(browser, "/settings", settings, "logout", []);

@@ -16,6 +16,8 @@ public sealed class Account
     public bool IsOperator { get; set; }
     public DateTime CreatedAt { get; init; }
     public DateTime? LastLoginAt { get; set; }
+    /// <summary>The business the person works in now (업체 선택); kept across logins.</summary>
+    public Guid? CurrentBusinessId { get; set; }
 }
 
 internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>

@@ -9,6 +9,8 @@ public enum OtpPurpose
     Login = 1,
     /// <summary>Prove the mobile number of a new account; the account is created on success.</summary>
     SignUp = 2,
+    /// <summary>Prove a business's mobile main number (대표번호 인증); the subject is the business.</summary>
+    MainNumber = 3,
 }
 
 /// <summary>
@@ -37,6 +39,8 @@ public sealed class OtpChallenge
     /// <summary>Sign-up only: the account to create once the phone is proven.</summary>
     public string? PendingLoginId { get; init; }
     public string? PendingName { get; init; }
+    /// <summary>What a phone proof is about (a business for MainNumber); a code never works for another subject.</summary>
+    public Guid? SubjectId { get; init; }
 }
 
 internal sealed class OtpChallengeConfiguration : IEntityTypeConfiguration<OtpChallenge>

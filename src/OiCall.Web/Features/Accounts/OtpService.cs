@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Audit;
@@ -55,17 +56,51 @@ public sealed partial class OtpService(
         return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct);
     }
 
-    /// <summary>Checks a code against its attempt. On success returns the account (created for sign-up).</summary>
+    /// <summary>Sends a code that proves possession of a phone for something other than login (a main number).</summary>
+    public Task<CodeSent> StartPhoneProofAsync(OtpPurpose purpose, string phoneE164, Guid subjectId, Guid accountId, string ip, CancellationToken ct = default) =>
+        IssueAsync(purpose, phoneE164, phoneE164, accountId, ip, null, null, ct, subjectId);
+
+    /// <summary>Login or sign-up: checks the code and returns the account (created for sign-up).</summary>
     public async Task<Account> VerifyAsync(Guid challengeId, string? code, string ip, CancellationToken ct = default)
+    {
+        var (challenge, tx) = await ConsumeAsync(challengeId, code, c => c.Purpose is OtpPurpose.Login or OtpPurpose.SignUp, ct);
+        await using var _ = tx;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var account = challenge.Purpose == OtpPurpose.SignUp
+            ? await CreateAccountAsync(challenge, now, ct)
+            : await db.Accounts.SingleAsync(a => a.Id == challenge.AccountId, ct);
+        account.LastLoginAt = now;
+        await LinkMembershipsAsync(account, ct);
+        audit.Add(challenge.Purpose == OtpPurpose.SignUp ? "signup.succeeded" : "login.succeeded", account.Id, account.LoginId);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (challenge.Purpose == OtpPurpose.SignUp)
+        {
+            // Lost a race for the same ID or number with another sign-up: a conflict, not a crash.
+            throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
+        }
+        await tx.CommitAsync(ct);
+        return account;
+    }
+
+    /// <summary>
+    /// Checks a code against its attempt and, when it is right, closes the attempt inside a
+    /// transaction that the caller commits together with what the code allows (or not at all).
+    /// Wrong tries are recorded and committed at once, so they count even when the caller fails.
+    /// </summary>
+    public async Task<(OtpChallenge Challenge, IDbContextTransaction Transaction)> ConsumeAsync(
+        Guid challengeId, string? code, Func<OtpChallenge, bool> isFor, CancellationToken ct = default)
     {
         var digits = (code ?? "").Trim();
         if (!SixDigits().IsMatch(digits)) throw new AppProblem(AccountErrors.CodeFormat, "code");
 
         var now = clock.GetUtcNow().UtcDateTime;
         var challenge = await db.OtpChallenges.SingleOrDefaultAsync(c => c.Id == challengeId, ct);
-        if (challenge is null || challenge.ClosedAt is not null || challenge.ExpiresAt <= now)
+        if (challenge is null || !isFor(challenge) || challenge.ClosedAt is not null || challenge.ExpiresAt <= now)
         {
-            await FailAsync(challenge, "closed_or_expired", ct);
+            await FailAsync(challenge is not null && isFor(challenge) ? challenge : null, "closed_or_expired", ct);
             throw new AppProblem(AccountErrors.CodeRejected, "code");
         }
 
@@ -82,33 +117,25 @@ public sealed partial class OtpService(
         }
 
         // Close the attempt first and only proceed if this request is the one that closed it:
-        // a code is usable once even when two requests race with it. Closing and creating the
-        // account commit together, or not at all.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // a code is usable once even when two requests race with it.
+        var tx = await db.Database.BeginTransactionAsync(ct);
         var closed = await db.OtpChallenges.Where(c => c.Id == challenge.Id && c.ClosedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ClosedAt, now), ct);
         if (closed == 0)
         {
+            await tx.DisposeAsync();
             await FailAsync(challenge, "replayed", ct);
             throw new AppProblem(AccountErrors.CodeRejected, "code");
         }
+        return (challenge, tx);
+    }
 
-        var account = challenge.Purpose == OtpPurpose.SignUp
-            ? await CreateAccountAsync(challenge, now, ct)
-            : await db.Accounts.SingleAsync(a => a.Id == challenge.AccountId, ct);
-        account.LastLoginAt = now;
-        audit.Add(challenge.Purpose == OtpPurpose.SignUp ? "signup.succeeded" : "login.succeeded", account.Id, account.LoginId);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException) when (challenge.Purpose == OtpPurpose.SignUp)
-        {
-            // Lost a race for the same ID or number with another sign-up: a conflict, not a crash.
-            throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
-        }
-        await tx.CommitAsync(ct);
-        return account;
+    /// <summary>Memberships added for this number before the person had an account become theirs.</summary>
+    private async Task LinkMembershipsAsync(Account account, CancellationToken ct)
+    {
+        var waiting = await db.Members.Where(m => m.Phone == account.Phone && m.AccountId == null).ToListAsync(ct);
+        foreach (var member in waiting) member.AccountId = account.Id;
+        if (account.CurrentBusinessId is null && waiting.Count > 0) account.CurrentBusinessId = waiting[0].BusinessId;
     }
 
     private async Task<Account> CreateAccountAsync(OtpChallenge challenge, DateTime now, CancellationToken ct)
@@ -128,7 +155,7 @@ public sealed partial class OtpService(
     }
 
     private async Task<CodeSent> IssueAsync(OtpPurpose purpose, string? phone, string rateKey, Guid? accountId, string ip,
-        string? pendingLoginId, string? pendingName, CancellationToken ct)
+        string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await EnforceSendLimitAsync(c => c.RateKey == rateKey, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
@@ -150,6 +177,7 @@ public sealed partial class OtpService(
             Ip = ip,
             PendingLoginId = pendingLoginId,
             PendingName = pendingName,
+            SubjectId = subjectId,
         };
         db.OtpChallenges.Add(challenge);
         await db.SaveChangesAsync(ct);
@@ -183,7 +211,7 @@ public sealed partial class OtpService(
 
     private async Task FailAsync(OtpChallenge? challenge, string reason, CancellationToken ct)
     {
-        audit.Add(challenge?.Purpose == OtpPurpose.SignUp ? "signup.failed" : "login.failed",
+        audit.Add(challenge?.Purpose switch { OtpPurpose.SignUp => "signup.failed", OtpPurpose.MainNumber => "main_number.code_failed", _ => "login.failed" },
             challenge?.AccountId, challenge?.PendingLoginId ?? challenge?.RateKey, reason);
         await db.SaveChangesAsync(ct);
     }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace OiCall.Web.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class Accounts : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -21,7 +21,8 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     Phone = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     IsOperator = table.Column<bool>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    LastLoginAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    LastLoginAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CurrentBusinessId = table.Column<Guid>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -48,6 +49,26 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "Businesses",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 60, nullable: false),
+                    MainNumber = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    MainNumberState = table.Column<int>(type: "INTEGER", nullable: false),
+                    MainNumberRejectReason = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<Guid>(type: "TEXT", nullable: false),
+                    DeletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DeletedBy = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Businesses", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "OtpChallenges",
                 columns: table => new
                 {
@@ -63,7 +84,8 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     ClosedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Ip = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     PendingLoginId = table.Column<string>(type: "TEXT", maxLength: 20, nullable: true),
-                    PendingName = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true)
+                    PendingName = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -95,6 +117,35 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "Members",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    BusinessId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Phone = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Role = table.Column<int>(type: "INTEGER", nullable: false),
+                    AccountId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    DeletedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Members", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Members_Accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "Accounts",
+                        principalColumn: "Id");
+                    table.ForeignKey(
+                        name: "FK_Members_Businesses_BusinessId",
+                        column: x => x.BusinessId,
+                        principalTable: "Businesses",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_LoginId",
                 table: "Accounts",
@@ -116,6 +167,28 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                 name: "IX_AuditEntries_BusinessId_At",
                 table: "AuditEntries",
                 columns: new[] { "BusinessId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Businesses_MainNumber",
+                table: "Businesses",
+                column: "MainNumber");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_AccountId",
+                table: "Members",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_BusinessId_Phone",
+                table: "Members",
+                columns: new[] { "BusinessId", "Phone" },
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_Phone",
+                table: "Members",
+                column: "Phone");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OtpChallenges_Ip_CreatedAt",
@@ -146,10 +219,16 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                 name: "AuditEntries");
 
             migrationBuilder.DropTable(
+                name: "Members");
+
+            migrationBuilder.DropTable(
                 name: "OtpChallenges");
 
             migrationBuilder.DropTable(
                 name: "Sessions");
+
+            migrationBuilder.DropTable(
+                name: "Businesses");
 
             migrationBuilder.DropTable(
                 name: "Accounts");

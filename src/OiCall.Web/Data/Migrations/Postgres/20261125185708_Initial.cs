@@ -7,7 +7,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace OiCall.Web.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class Accounts : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -22,7 +22,8 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     Phone = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     IsOperator = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    LastLoginAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                    LastLoginAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CurrentBusinessId = table.Column<Guid>(type: "uuid", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -49,6 +50,26 @@ namespace OiCall.Web.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "Businesses",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(60)", maxLength: 60, nullable: false),
+                    MainNumber = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    MainNumberState = table.Column<int>(type: "integer", nullable: false),
+                    MainNumberRejectReason = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeletedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DeletedBy = table.Column<Guid>(type: "uuid", nullable: true),
+                    Version = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Businesses", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "OtpChallenges",
                 columns: table => new
                 {
@@ -64,7 +85,8 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     ClosedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Ip = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     PendingLoginId = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
-                    PendingName = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true)
+                    PendingName = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    SubjectId = table.Column<Guid>(type: "uuid", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -96,6 +118,35 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "Members",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    BusinessId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Phone = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Role = table.Column<int>(type: "integer", nullable: false),
+                    AccountId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    DeletedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Members", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Members_Accounts_AccountId",
+                        column: x => x.AccountId,
+                        principalTable: "Accounts",
+                        principalColumn: "Id");
+                    table.ForeignKey(
+                        name: "FK_Members_Businesses_BusinessId",
+                        column: x => x.BusinessId,
+                        principalTable: "Businesses",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_LoginId",
                 table: "Accounts",
@@ -117,6 +168,28 @@ namespace OiCall.Web.Data.Migrations.Postgres
                 name: "IX_AuditEntries_BusinessId_At",
                 table: "AuditEntries",
                 columns: new[] { "BusinessId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Businesses_MainNumber",
+                table: "Businesses",
+                column: "MainNumber");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_AccountId",
+                table: "Members",
+                column: "AccountId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_BusinessId_Phone",
+                table: "Members",
+                columns: new[] { "BusinessId", "Phone" },
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Members_Phone",
+                table: "Members",
+                column: "Phone");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OtpChallenges_Ip_CreatedAt",
@@ -147,10 +220,16 @@ namespace OiCall.Web.Data.Migrations.Postgres
                 name: "AuditEntries");
 
             migrationBuilder.DropTable(
+                name: "Members");
+
+            migrationBuilder.DropTable(
                 name: "OtpChallenges");
 
             migrationBuilder.DropTable(
                 name: "Sessions");
+
+            migrationBuilder.DropTable(
+                name: "Businesses");
 
             migrationBuilder.DropTable(
                 name: "Accounts");

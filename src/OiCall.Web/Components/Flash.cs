@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace OiCall.Web.Components;
+
+/// <summary>
+/// The message shown after an action and a redirect, in the manual's words. Pages redirect to
+/// <c>Flash.To("/", "member-added")</c>; the layout shows the text for that key.
+/// </summary>
+public static class Flash
+{
+    private static readonly Dictionary<string, (string Ko, string En)> Messages = new()
+    {
+        ["business-created"] = ("내 업체가 등록되었습니다.", "Your business has been registered."),
+        ["business-updated"] = ("업체 정보가 저장되었습니다.", "The business has been saved."),
+        ["business-deleted"] = ("업체가 삭제되었습니다.", "The business has been deleted."),
+        ["business-switched"] = ("업체를 전환했습니다.", "Switched business."),
+        ["member-added"] = ("새로운 멤버가 등록되었습니다", "A new member has been registered"),
+        ["member-updated"] = ("멤버 정보가 저장되었습니다.", "The member has been saved."),
+        ["member-deleted"] = ("멤버가 삭제되었습니다.", "The member has been deleted."),
+        ["admin-set"] = ("관리자로 설정되었습니다.", "The member is now an admin."),
+        ["admin-released"] = ("관리자가 해제되었습니다.", "The member is no longer an admin."),
+        ["main-number-verified"] = ("대표번호 인증완료", "Main number verified"),
+        ["main-number-requested"] = ("인증요청이 접수되었습니다. 운영자가 확인 후 인증합니다.", "Verification requested. An operator will check the number."),
+    };
+
+    public static string To(string path, string key) => QueryHelpers.AddQueryString(path, "m", key);
+
+    public static string? TextFor(string? key) =>
+        key is not null && Messages.TryGetValue(key, out var text) ? Infrastructure.Text.Pick(text.Ko, text.En) : null;
+}

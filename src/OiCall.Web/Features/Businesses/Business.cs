@@ -1,0 +1,93 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Businesses;
+
+/// <summary>Verification of a business's main number (대표번호).</summary>
+public enum MainNumberState
+{
+    /// <summary>미인증: entered, nobody asked to verify it yet (or it was changed).</summary>
+    Unverified = 0,
+    /// <summary>인증요청: a code is on its way (mobile) or an operator is to decide (other numbers).</summary>
+    Requested = 1,
+    /// <summary>인증완료: proven; the number may be presented.</summary>
+    Verified = 2,
+    /// <summary>반려: an operator refused it, with a reason; the admin may ask again.</summary>
+    Rejected = 3,
+}
+
+/// <summary>What can happen to a main number; <see cref="Business.Apply"/> is the one place that moves it.</summary>
+public enum MainNumberEvent
+{
+    VerificationRequested,
+    CodeConfirmed,
+    OperatorApproved,
+    OperatorRejected,
+    NumberChanged,
+}
+
+/// <summary>A business (업체): name, main number and its verification. Deleting is soft: the ledger and history stay.</summary>
+public sealed class Business
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public required string Name { get; set; }
+    /// <summary>E.164; any valid Korean number (02-…, 070-…, 1588-…, 010-…).</summary>
+    public required string MainNumber { get; set; }
+    public MainNumberState MainNumberState { get; private set; }
+    public string? MainNumberRejectReason { get; private set; }
+    public DateTime CreatedAt { get; init; }
+    public Guid CreatedBy { get; init; }
+    public DateTime? DeletedAt { get; set; }
+    public Guid? DeletedBy { get; set; }
+    /// <summary>Bumped by every change to who administers the business; serialises those changes.</summary>
+    public long Version { get; set; }
+
+    public string MainNumberDisplay => KoreanPhone.Display(MainNumber);
+    public bool MainNumberIsMobile => KoreanPhone.Parse(MainNumber)?.IsMobile == true;
+
+    /// <summary>Moves the main number's verification; refuses what the current state does not allow.</summary>
+    public void Apply(MainNumberEvent change, string? reason = null)
+    {
+        (MainNumberState, MainNumberRejectReason) = (MainNumberState, change) switch
+        {
+            (_, MainNumberEvent.NumberChanged) => (MainNumberState.Unverified, null),
+            (MainNumberState.Unverified or MainNumberState.Rejected or MainNumberState.Requested, MainNumberEvent.VerificationRequested)
+                => (MainNumberState.Requested, null),
+            (MainNumberState.Requested, MainNumberEvent.CodeConfirmed) when MainNumberIsMobile => (MainNumberState.Verified, null),
+            (MainNumberState.Requested, MainNumberEvent.OperatorApproved) => (MainNumberState.Verified, null),
+            (MainNumberState.Requested, MainNumberEvent.OperatorRejected) when !string.IsNullOrWhiteSpace(reason)
+                => (MainNumberState.Rejected, reason.Trim()),
+            (MainNumberState.Requested, MainNumberEvent.OperatorRejected) => throw new AppProblem(BusinessErrors.ReasonRequired, "reason"),
+            (MainNumberState.Verified, MainNumberEvent.VerificationRequested) => throw new AppProblem(BusinessErrors.AlreadyVerified),
+            _ => throw new AppProblem(BusinessErrors.NotAwaitingVerification),
+        };
+    }
+}
+
+internal sealed class BusinessConfiguration : IEntityTypeConfiguration<Business>
+{
+    public void Configure(EntityTypeBuilder<Business> b)
+    {
+        b.Property(x => x.Name).HasMaxLength(60);
+        b.Property(x => x.MainNumber).HasMaxLength(16);
+        b.Property(x => x.MainNumberRejectReason).HasMaxLength(300);
+        b.HasIndex(x => x.MainNumber);
+        b.Ignore(x => x.MainNumberDisplay);
+        b.Ignore(x => x.MainNumberIsMobile);
+        // Deleted businesses vanish from every ordinary query; operators read them with IgnoreQueryFilters.
+        b.HasQueryFilter(x => x.DeletedAt == null);
+    }
+}
+
+public static class MainNumberStateText
+{
+    public static string Label(this MainNumberState state) => state switch
+    {
+        MainNumberState.Unverified => Text.Pick("미인증", "Not verified"),
+        MainNumberState.Requested => Text.Pick("인증요청", "Verification requested"),
+        MainNumberState.Verified => Text.Pick("인증완료", "Verified"),
+        MainNumberState.Rejected => Text.Pick("반려", "Rejected"),
+        _ => state.ToString(),
+    };
+}
