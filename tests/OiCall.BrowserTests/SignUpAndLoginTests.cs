@@ -77,7 +77,7 @@ public sealed partial class SignUpAndLoginTests
     }
 
     /// <summary>Reads the newest code for a number from the dev outbox page, as a developer would.</summary>
-    private static async Task<string> ReadCodeFromOutboxAsync(IBrowserContext context, string phone)
+    internal static async Task<string> ReadCodeFromOutboxAsync(IBrowserContext context, string phone)
     {
         var outbox = await context.NewPageAsync();
         await outbox.GotoAsync("/dev/outbox");

@@ -30,6 +30,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     private readonly string? _postgresDatabase;
     private readonly Dictionary<string, string?> _settings;
     private int _nextIp;
+    private bool _realServer;
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
 
@@ -53,6 +54,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         var app = new TestApp(provider, settings ?? []);
         if (app._postgresDatabase is not null) await app.CreatePostgresDatabaseAsync();
         if (realServer) app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        app._realServer = realServer;
         app.StartServer();
         return app;
     }
@@ -87,7 +89,12 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     /// <summary>A client that appears to come from its own IP address (send limits count per IP).</summary>
     public HttpClient Client(string? ip = null)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var client = CreateClient(new WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+            BaseAddress = _realServer ? RootUri : new Uri("http://localhost"),
+        });
         client.DefaultRequestHeaders.Add(TestClientAddress.Header, ip ?? $"10.9.{Interlocked.Increment(ref _nextIp) / 250}.{_nextIp % 250 + 1}");
         return client;
     }
