@@ -38,7 +38,7 @@ public sealed partial class SignUpAndLoginTests
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "안녕하세요, 박과장님" })).ToBeVisibleAsync();
-        await Expect(page.GetByText("010-2222-3333")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "내 업체 등록" })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("home-phone") });
 
         // The page fits the phone: nothing wider than the viewport.
