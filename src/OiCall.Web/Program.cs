@@ -8,6 +8,8 @@ using OiCall.Web.Data;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Coupons;
+using OiCall.Web.Features.Ledger;
 using OiCall.Web.Features.Members;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
@@ -37,6 +39,9 @@ services.AddScoped<SessionService>();
 services.AddScoped<BusinessAccess>();
 services.AddScoped<BusinessRules>();
 services.AddScoped<MemberRules>();
+services.AddScoped<LedgerService>();
+services.AddScoped<History>();
+services.AddScoped<CouponRules>();
 services.AddOptions<AppOptions>().BindConfiguration("App");
 
 services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -109,6 +114,8 @@ app.MapGet("/culture/{language}", Languages.Switch).ExcludeFromDescription();
 app.MapAuthApi();
 app.MapBusinessesApi();
 app.MapMembersApi();
+app.MapLedgerApi();
+app.MapCouponsApi();
 app.MapRazorComponents<App>();
 
 app.Run();

@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Coupons;
+using OiCall.Web.Features.Ledger;
 using OiCall.Web.Features.Members;
 
 namespace OiCall.Web.Data;
@@ -19,6 +21,12 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Business> Businesses => Set<Business>();
     public DbSet<Member> Members => Set<Member>();
+    public DbSet<LedgerAccount> LedgerAccounts => Set<LedgerAccount>();
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+    public DbSet<CallHold> CallHolds => Set<CallHold>();
+    public DbSet<CouponBatch> CouponBatches => Set<CouponBatch>();
+    public DbSet<Coupon> Coupons => Set<Coupon>();
+    public DbSet<CouponFailure> CouponFailures => Set<CouponFailure>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

@@ -50,6 +50,12 @@ public sealed class TenantIsolationTests
         new("PATCH", "/api/v1/businesses/{businessId}/members/{memberId}", _ => Json(new { name = "탈취" })),
         new("PUT", "/api/v1/businesses/{businessId}/members/{memberId}/role", _ => Json(new { role = "admin" })),
         new("DELETE", "/api/v1/businesses/{businessId}/members/{memberId}", _ => null),
+        new("GET", "/api/v1/businesses/{businessId}/balance", _ => null),
+        new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/balance", _ => null, Allowed.OwnMemberOnly),
+        new("POST", "/api/v1/businesses/{businessId}/members/{memberId}/allocations", _ => Json(new { seconds = 60 })),
+        new("POST", "/api/v1/businesses/{businessId}/allocations", ids => Json(new { memberIds = new[] { ids.MemberId }, seconds = 60 })),
+        new("GET", "/api/v1/businesses/{businessId}/history", _ => null),
+        new("POST", "/api/v1/businesses/{businessId}/charges", _ => Json(new { code = "7K3M-Q9XD-2HNR-4TVB-Z" })),
         new("POST", "/api/v1/operator/businesses/{businessId}/main-number/decision", _ => Json(new { approve = true }), Allowed.OperatorOnly),
     ];
 

@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Audit;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Ledger;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Coupons;
+
+public sealed record ChargeResult(Guid CouponId, long Seconds, long CallableSecondsAfter, DateTime ChargedAt);
+public sealed record IssuedBatch(CouponBatch Batch, IReadOnlyList<string> Codes);
+
+/// <summary>Coupons (쿠폰): operators issue them in batches; business admins redeem them (충전, STEP 4).</summary>
+public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvider clock, ServerSecrets secrets, AuditLog audit)
+{
+    public const int MaxFailuresPerHour = 10;
+
+    /// <summary>Creates the batch; the codes are returned this once and never stored.</summary>
+    public async Task<IssuedBatch> IssueBatchAsync(Guid operatorId, int count, long minutesEach, DateTime expiresAt, string? memo, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (count is < 1 or > 10_000 || minutesEach is < 1 or > 100_000 || expiresAt <= now || (memo?.Length ?? 0) > 200)
+            throw new AppProblem(CouponErrors.InvalidBatch);
+        var batch = new CouponBatch { CreatedAt = now, CreatedBy = operatorId, Count = count, SecondsEach = minutesEach * 60, ExpiresAt = expiresAt, Memo = memo?.Trim() };
+        db.CouponBatches.Add(batch);
+        var codes = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var code = CouponCode.NewCode();
+            CouponCode.Read(code, out var canonical);
+            codes.Add(code);
+            db.Coupons.Add(new Coupon { BatchId = batch.Id, CodeHash = Hash(canonical), Hint = code[^6..^2], Seconds = batch.SecondsEach, ExpiresAt = expiresAt });
+        }
+        audit.Add("coupon.batch_issued", operatorId, batch.Id.ToString(), $"{count} × {minutesEach} min, expires {expiresAt:yyyy-MM-dd}, {memo}");
+        await db.SaveChangesAsync(ct);
+        return new IssuedBatch(batch, codes);
+    }
+
+    /// <summary>
+    /// 충전: exactly once under concurrency and retries. The same business redeeming its own
+    /// coupon again gets the first answer back; anyone else gets "used".
+    /// </summary>
+    public async Task<ChargeResult> RedeemAsync(Membership admin, string? typed, string ip, CancellationToken ct = default)
+    {
+        await EnforceFailureLimitAsync(admin.AccountId, ip, ct);
+        var reading = CouponCode.Read(typed, out var canonical);
+        if (reading != CodeReading.Valid)
+            await FailAsync(admin, ip, reading == CodeReading.Mistyped ? CouponErrors.Mistyped : CouponErrors.Malformed, ct);
+
+        var hash = Hash(canonical);
+        var coupon = await db.Coupons.AsNoTracking().SingleOrDefaultAsync(c => c.CodeHash == hash, ct);
+        if (coupon is null) await FailAsync(admin, ip, CouponErrors.Unknown, ct);
+        if (await ReplayAsync(coupon!, admin, ct) is { } replay) return replay;
+        await RefuseUnusableAsync(coupon!, admin, ip, ct);
+
+        await ledger.EnsureChargeAccountsAsync(admin.BusinessId, ct);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            // The conditional update is the exactly-once: of many racing requests, one moves the coupon out of Issued.
+            var taken = await db.Coupons.Where(c => c.Id == coupon!.Id && c.State == CouponState.Issued && c.ExpiresAt > now)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.State, CouponState.Redeemed)
+                    .SetProperty(c => c.RedeemedAt, now)
+                    .SetProperty(c => c.RedeemedBusinessId, admin.BusinessId)
+                    .SetProperty(c => c.RedeemedBy, admin.AccountId), ct);
+            if (taken == 1)
+            {
+                var entry = await ledger.ChargeInTransactionAsync(admin.BusinessId, coupon!.Id, coupon.Seconds, admin.AccountId, ct);
+                audit.Add("coupon.redeemed", admin.AccountId, coupon.Hint, $"{coupon.Seconds / 60} min", admin.BusinessId);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At);
+            }
+        }
+        // Lost the race: the winner was this business (a retry) or someone else.
+        var now2 = await db.Coupons.AsNoTracking().SingleAsync(c => c.Id == coupon!.Id, ct);
+        return await ReplayAsync(now2, admin, ct) ?? await RefuseUnusableAsync(now2, admin, ip, ct);
+    }
+
+    private async Task<ChargeResult?> ReplayAsync(Coupon coupon, Membership admin, CancellationToken ct)
+    {
+        if (coupon.State != CouponState.Redeemed || coupon.RedeemedBusinessId != admin.BusinessId) return null;
+        var entry = await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.CouponId == coupon.Id && e.Kind == TransferKind.CouponCharge, ct);
+        return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At);
+    }
+
+    private async Task<ChargeResult> RefuseUnusableAsync(Coupon coupon, Membership admin, string ip, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var error = coupon.State switch
+        {
+            CouponState.Redeemed => CouponErrors.Used,
+            CouponState.Void => CouponErrors.Void,
+            _ when coupon.ExpiresAt <= now => CouponErrors.Expired,
+            _ => null,
+        };
+        if (error is not null) await FailAsync(admin, ip, error, ct);
+        return null!;
+    }
+
+    private async Task EnforceFailureLimitAsync(Guid accountId, string ip, CancellationToken ct)
+    {
+        var since = clock.GetUtcNow().UtcDateTime.AddHours(-1);
+        var recent = await db.CouponFailures.Where(f => f.At > since && (f.AccountId == accountId || f.Ip == ip))
+            .OrderByDescending(f => f.At).Select(f => f.At).Take(MaxFailuresPerHour).ToListAsync(ct);
+        if (recent.Count < MaxFailuresPerHour) return;
+        var retryAfter = recent[^1].AddHours(1) - clock.GetUtcNow().UtcDateTime;
+        throw new AppProblem(CouponErrors.TooManyFailures, retryAfter: retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
+    }
+
+    /// <summary>Records the failed try (committed on its own) and throws its clear message.</summary>
+    private async Task FailAsync(Membership admin, string ip, ErrorInfo error, CancellationToken ct)
+    {
+        db.CouponFailures.Add(new CouponFailure { At = clock.GetUtcNow().UtcDateTime, AccountId = admin.AccountId, Ip = ip, Reason = error.Code });
+        audit.Add("coupon.redeem_failed", admin.AccountId, null, error.Code, admin.BusinessId);
+        await db.SaveChangesAsync(ct);
+        throw new AppProblem(error, "code");
+    }
+
+    private string Hash(string canonical) =>
+        Convert.ToHexString(HMACSHA256.HashData(secrets.Get("coupon"), Encoding.UTF8.GetBytes(canonical)));
+}

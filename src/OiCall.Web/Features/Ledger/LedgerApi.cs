@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Mvc;
+using OiCall.Web.Features.Accounts;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Ledger;
+
+public sealed record AllocationRequest([property: System.ComponentModel.Description("Positive distributes to the member, negative reclaims.")] long Seconds);
+public sealed record BulkAllocationRequest(List<Guid>? MemberIds, long Seconds);
+public sealed record AllocationResponse(long Seconds, long CallableSeconds, long MemberSeconds, string Message);
+public sealed record BalanceResponse(long CallableSeconds, long DistributedSeconds, long HeldSeconds, long LowBalanceWarningSeconds, bool Low);
+public sealed record MemberBalanceResponse(Guid MemberId, long Seconds, long HeldSeconds);
+
+public static class LedgerApi
+{
+    public static void MapLedgerApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/businesses/{businessId:guid}").WithTags("Call time").RequireAuthorization(ApiAuth.Policy);
+
+        api.MapGet("/balance", async (Guid businessId, BusinessAccess access, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        {
+            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var pool = await ledger.PoolBalanceAsync(businessId, ct);
+            var wallets = await ledger.WalletsOfBusinessAsync(businessId, ct);
+            return new BalanceResponse(pool, wallets.Values.Sum(), 0, LowBalance.ThresholdSeconds, pool < LowBalance.ThresholdSeconds);
+        }).WithSummary("통화가능 시간: the business's undistributed seconds and what its members hold.");
+
+        api.MapGet("/members/{memberId:guid}/balance", async (Guid businessId, Guid memberId, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        {
+            var member = await members.GetAsync(await access.MemberAsync(businessId, http.User, ct), memberId, ct);
+            var wallet = await ledger.WalletAsync(member.Id, ct);
+            return new MemberBalanceResponse(member.Id, wallet.FreeSeconds, wallet.HeldSeconds);
+        }).WithSummary("A member's remaining seconds (admins: any member; a member: themselves).");
+
+        api.MapPost("/members/{memberId:guid}/allocations", async (Guid businessId, Guid memberId, AllocationRequest body,
+            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        {
+            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var member = await members.GetAsync(admin, memberId, ct);
+            var key = IdempotencyKey.Scope(idempotencyKey, admin.AccountId);
+            var entry = body.Seconds > 0
+                ? await ledger.DistributeAsync(businessId, member.Id, body.Seconds, admin.AccountId, key, ct)
+                : await ledger.ReclaimAsync(businessId, member.Id, -body.Seconds, admin.AccountId, key, ct);
+            var wallet = await ledger.WalletAsync(member.Id, ct);
+            return new AllocationResponse(body.Seconds, await ledger.PoolBalanceAsync(businessId, ct), wallet.FreeSeconds, AllocationMessage(body.Seconds));
+        }).WithSummary("시간분배 (+seconds) or reclaim (−seconds). Idempotency-Key makes a retry change nothing.");
+
+        api.MapPost("/allocations", async (Guid businessId, BulkAllocationRequest body,
+            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        {
+            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var ids = body.MemberIds ?? [];
+            foreach (var id in ids) await members.GetAsync(admin, id, ct);
+            await ledger.DistributeToManyAsync(businessId, ids, body.Seconds, admin.AccountId, IdempotencyKey.Scope(idempotencyKey, admin.AccountId), ct);
+            return new AllocationResponse(body.Seconds, await ledger.PoolBalanceAsync(businessId, ct), 0, AllocationMessage(body.Seconds));
+        }).WithSummary("The same seconds to several members at once, in one transaction (all or none).");
+
+        api.MapGet("/history", async (Guid businessId, HistoryTab? tab, Guid? memberId, DateOnly? from, DateOnly? to, long? before, int? limit,
+            BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
+        {
+            await access.AdminAsync(businessId, http.User, ct);
+            return await history.PageAsync(businessId, new HistoryFilter(tab ?? HistoryTab.Charges, memberId, from, to, before, limit ?? 50), ct);
+        }).WithSummary("상세 내역: tab=Charges|Distributions, filter by member and Korean dates, keyset paging with before=nextBefore.");
+    }
+
+    public static string AllocationMessage(long seconds) => seconds > 0
+        ? Text.Pick($"{seconds / 60}분 분배되었습니다", $"{seconds / 60} min distributed")
+        : Text.Pick($"{-seconds / 60}분 회수되었습니다", $"{-seconds / 60} min reclaimed");
+}
+
+/// <summary>The Idempotency-Key header, scoped to the caller so two people can never collide.</summary>
+public static class IdempotencyKey
+{
+    public static string? Scope(string? header, Guid accountId) =>
+        string.IsNullOrWhiteSpace(header) ? null : $"req:{accountId:N}:{(header.Length > 100 ? header[..100] : header)}";
+}
+
+public static class LowBalance
+{
+    /// <summary>Below this, the home screen warns that callable time is running out.</summary>
+    public const long ThresholdSeconds = 60 * 60;
+}

@@ -1,0 +1,131 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace OiCall.Web.Features.Ledger;
+
+public enum LedgerAccountKind
+{
+    /// <summary>Where coupon time comes from: one account for the whole service; goes negative as coupons are redeemed.</summary>
+    CouponSource = 1,
+    /// <summary>A business's callable time (통화가능 시간), not yet handed to members. Never below zero.</summary>
+    BusinessPool = 2,
+    /// <summary>A member's remaining time. Never below zero.</summary>
+    MemberWallet = 3,
+    /// <summary>A member's time held by calls in progress (authorized, not yet settled).</summary>
+    CallHold = 4,
+    /// <summary>Time spent on calls: one account for the whole service.</summary>
+    Usage = 5,
+    /// <summary>A postpaid business's credit line; goes negative down to its limit.</summary>
+    PostpaidCredit = 6,
+}
+
+/// <summary>A ledger account and its balance in whole seconds. The balance is the sum of its entries, kept with each transfer.</summary>
+public sealed class LedgerAccount
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    /// <summary>What the account is for, as a unique key: "pool:{business}", "wallet:{member}", "coupons", ….</summary>
+    public required string Key { get; init; }
+    public LedgerAccountKind Kind { get; init; }
+    public Guid? BusinessId { get; init; }
+    public Guid? MemberId { get; init; }
+    public long Balance { get; set; }
+}
+
+public enum TransferKind
+{
+    /// <summary>쿠폰 충전: coupon source → business pool.</summary>
+    CouponCharge = 1,
+    /// <summary>시간분배: business pool (or postpaid credit) → member wallet.</summary>
+    Distribution = 2,
+    /// <summary>회수: member wallet → business pool (or postpaid credit).</summary>
+    Reclaim = 3,
+    /// <summary>A call's authorization: member wallet → call hold.</summary>
+    CallHold = 4,
+    /// <summary>A call's end: call hold → usage, the seconds actually spoken.</summary>
+    CallSettle = 5,
+    /// <summary>A call's end or expiry: call hold → member wallet, what was not spoken.</summary>
+    HoldRelease = 6,
+}
+
+/// <summary>One transfer between two accounts. Append only: the database refuses updates and deletes.</summary>
+public sealed class LedgerEntry
+{
+    public long Id { get; init; }
+    public DateTime At { get; init; }
+    public TransferKind Kind { get; init; }
+    public Guid FromAccountId { get; init; }
+    public Guid ToAccountId { get; init; }
+    /// <summary>Whole seconds, always positive.</summary>
+    public long Seconds { get; init; }
+    public long FromBalanceAfter { get; init; }
+    public long ToBalanceAfter { get; init; }
+    public Guid BusinessId { get; init; }
+    public Guid? MemberId { get; init; }
+    public Guid? ActorAccountId { get; init; }
+    /// <summary>What makes a repeat of the same request change nothing (request id, coupon, SIP Call-ID).</summary>
+    public string? IdempotencyKey { get; init; }
+    public Guid? CouponId { get; init; }
+}
+
+public enum HoldState
+{
+    /// <summary>Time is held for a call in progress.</summary>
+    Held = 0,
+    /// <summary>The call ended: spoken seconds went to usage, the rest back to the wallet.</summary>
+    Settled = 1,
+    /// <summary>No end report came in time: everything went back to the wallet.</summary>
+    Expired = 2,
+}
+
+/// <summary>Time held for one call (by SIP Call-ID), resolved exactly once.</summary>
+public sealed class CallHold
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public required string CallId { get; init; }
+    public Guid BusinessId { get; init; }
+    public Guid MemberId { get; init; }
+    public long GrantedSeconds { get; init; }
+    public long SettledSeconds { get; set; }
+    public HoldState State { get; set; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime ExpiresAt { get; init; }
+    public DateTime? ResolvedAt { get; set; }
+}
+
+internal sealed class LedgerAccountConfiguration : IEntityTypeConfiguration<LedgerAccount>
+{
+    public void Configure(EntityTypeBuilder<LedgerAccount> b)
+    {
+        // The database refuses a negative pool, wallet or hold, whatever the code above it does.
+        b.ToTable(t => t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4) OR \"Balance\" >= 0"));
+        b.HasIndex(a => a.Key).IsUnique();
+        b.Property(a => a.Key).HasMaxLength(60);
+        b.HasIndex(a => a.BusinessId);
+        b.HasIndex(a => a.MemberId);
+    }
+}
+
+internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
+{
+    public void Configure(EntityTypeBuilder<LedgerEntry> b)
+    {
+        b.ToTable(t => t.HasCheckConstraint("CK_LedgerEntries_Positive", "\"Seconds\" > 0"));
+        b.HasIndex(e => e.IdempotencyKey).IsUnique();
+        // History pages: newest first by business, kind and member (keyset on Id).
+        b.HasIndex(e => new { e.BusinessId, e.Kind, e.Id });
+        b.HasIndex(e => new { e.BusinessId, e.MemberId, e.Id });
+        b.Property(e => e.IdempotencyKey).HasMaxLength(200);
+        b.HasOne<LedgerAccount>().WithMany().HasForeignKey(e => e.FromAccountId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<LedgerAccount>().WithMany().HasForeignKey(e => e.ToAccountId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class CallHoldConfiguration : IEntityTypeConfiguration<CallHold>
+{
+    public void Configure(EntityTypeBuilder<CallHold> b)
+    {
+        b.HasIndex(h => h.CallId).IsUnique();
+        b.HasIndex(h => new { h.State, h.ExpiresAt });
+        b.Property(h => h.CallId).HasMaxLength(200);
+    }
+}

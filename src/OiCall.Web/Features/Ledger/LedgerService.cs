@@ -1,0 +1,271 @@
+using Microsoft.EntityFrameworkCore;
+using OiCall.Web.Data;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Ledger;
+
+/// <summary>A member's time: free to use or reclaim, and held by calls in progress.</summary>
+public sealed record WalletBalance(long FreeSeconds, long HeldSeconds);
+
+/// <summary>
+/// The one place call time moves. Every operation is one database transaction of one or more
+/// transfers; balances change only with their entries; the database refuses overdrafts; a repeated
+/// idempotency key returns the first result and changes nothing.
+/// </summary>
+public sealed class LedgerService(AppDbContext db, TimeProvider clock)
+{
+    public const string CouponSourceKey = "coupons";
+    public const string UsageKey = "usage";
+    public static string PoolKey(Guid businessId) => $"pool:{businessId:N}";
+    public static string WalletKey(Guid memberId) => $"wallet:{memberId:N}";
+    public static string HoldKey(Guid memberId) => $"hold:{memberId:N}";
+
+    /// <summary>Grace after a hold's granted time before it expires without an end report.</summary>
+    public static readonly TimeSpan HoldGrace = TimeSpan.FromMinutes(2);
+
+    public async Task<long> PoolBalanceAsync(Guid businessId, CancellationToken ct = default) =>
+        await db.LedgerAccounts.Where(a => a.Key == PoolKey(businessId)).Select(a => (long?)a.Balance).SingleOrDefaultAsync(ct) ?? 0;
+
+    public async Task<WalletBalance> WalletAsync(Guid memberId, CancellationToken ct = default)
+    {
+        var keys = new[] { WalletKey(memberId), HoldKey(memberId) };
+        var balances = await db.LedgerAccounts.Where(a => keys.Contains(a.Key)).ToDictionaryAsync(a => a.Key, a => a.Balance, ct);
+        return new WalletBalance(balances.GetValueOrDefault(keys[0]), balances.GetValueOrDefault(keys[1]));
+    }
+
+    /// <summary>Free seconds of every member of a business, for lists.</summary>
+    public Task<Dictionary<Guid, long>> WalletsOfBusinessAsync(Guid businessId, CancellationToken ct = default) =>
+        db.LedgerAccounts.Where(a => a.BusinessId == businessId && a.Kind == LedgerAccountKind.MemberWallet && a.MemberId != null)
+            .ToDictionaryAsync(a => a.MemberId!.Value, a => a.Balance, ct);
+
+    /// <summary>시간분배: pool → wallet.</summary>
+    public Task<LedgerEntry> DistributeAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default) =>
+        RunAsync(idempotencyKey, [Pool(businessId), Wallet(businessId, memberId)], async () =>
+        {
+            var pool = await AccountAsync(PoolKey(businessId), ct);
+            var wallet = await AccountAsync(WalletKey(memberId), ct);
+            return [await TransferAsync(TransferKind.Distribution, pool, wallet, seconds, businessId, memberId, actor, idempotencyKey, null, LedgerErrors.PoolTooSmall, ct)];
+        }, ct);
+
+    /// <summary>회수: wallet → pool, only from the free part (held time is in the hold account).</summary>
+    public Task<LedgerEntry> ReclaimAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default) =>
+        RunAsync(idempotencyKey, [Pool(businessId), Wallet(businessId, memberId)], async () =>
+        {
+            var pool = await AccountAsync(PoolKey(businessId), ct);
+            var wallet = await AccountAsync(WalletKey(memberId), ct);
+            return [await TransferAsync(TransferKind.Reclaim, wallet, pool, seconds, businessId, memberId, actor, idempotencyKey, null, LedgerErrors.WalletTooSmall, ct)];
+        }, ct);
+
+    /// <summary>The same seconds to several members in one transaction: all of them, or none.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>> DistributeToManyAsync(Guid businessId, IReadOnlyList<Guid> memberIds, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default)
+    {
+        if (memberIds.Count == 0) throw new AppProblem(LedgerErrors.NoMembers);
+        if (idempotencyKey is not null)
+        {
+            var earlier = await db.LedgerEntries.Where(e => e.IdempotencyKey != null && e.IdempotencyKey.StartsWith(idempotencyKey + ":")).ToListAsync(ct);
+            if (earlier.Count > 0) return earlier;
+        }
+        var entries = new List<LedgerEntry>();
+        var distinct = memberIds.Distinct().ToList();
+        await RunManyAsync(idempotencyKey is null ? null : idempotencyKey + ":" + distinct[0].ToString("N"),
+            [Pool(businessId), .. distinct.Select(m => Wallet(businessId, m))], async () =>
+        {
+            var pool = await AccountAsync(PoolKey(businessId), ct);
+            foreach (var memberId in distinct)
+            {
+                var wallet = await AccountAsync(WalletKey(memberId), ct);
+                entries.Add(await TransferAsync(TransferKind.Distribution, pool, wallet, seconds, businessId, memberId, actor,
+                    idempotencyKey is null ? null : $"{idempotencyKey}:{memberId:N}", null, LedgerErrors.PoolTooSmall, ct));
+            }
+            return entries;
+        }, ct);
+        return idempotencyKey is null ? entries : await db.LedgerEntries.Where(e => e.IdempotencyKey != null && e.IdempotencyKey.StartsWith(idempotencyKey + ":")).ToListAsync(ct);
+    }
+
+    /// <summary>쿠폰 충전, inside the coupon's own transaction: coupon source → pool.</summary>
+    internal async Task<LedgerEntry> ChargeInTransactionAsync(Guid businessId, Guid couponId, long seconds, Guid actor, CancellationToken ct)
+    {
+        var source = await AccountAsync(CouponSourceKey, ct);
+        var pool = await AccountAsync(PoolKey(businessId), ct);
+        return await TransferAsync(TransferKind.CouponCharge, source, pool, seconds, businessId, null, actor, $"coupon:{couponId:N}", couponId, null, ct);
+    }
+
+    /// <summary>
+    /// A call's authorization: holds up to <paramref name="wantedSeconds"/> of the member's free
+    /// time and returns the seconds granted (0 when nothing is free). Repeating a Call-ID returns
+    /// the first grant; two calls never hold the same seconds.
+    /// </summary>
+    public async Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, CancellationToken ct = default)
+    {
+        if (await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct) is { } earlier) return earlier;
+        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId));
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var wallet = await AccountAsync(WalletKey(memberId), ct);
+            var hold = await AccountAsync(HoldKey(memberId), ct);
+            var free = await db.LedgerAccounts.Where(a => a.Id == wallet.Id).Select(a => a.Balance).SingleAsync(ct);
+            var granted = Math.Min(free, wantedSeconds);
+            if (granted <= 0) return null;
+            await TransferAsync(TransferKind.CallHold, wallet, hold, granted, businessId, memberId, null, $"hold:{callId}", null, LedgerErrors.WalletTooSmall, ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var record = new CallHold
+            {
+                CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
+                CreatedAt = now, ExpiresAt = now + TimeSpan.FromSeconds(granted) + HoldGrace,
+            };
+            db.CallHolds.Add(record);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return record;
+        }
+        catch (DbUpdateException)
+        {
+            // The same Call-ID authorized at the same moment elsewhere: that grant is the answer.
+            db.ChangeTracker.Clear();
+            return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
+        }
+    }
+
+    /// <summary>A call's end: spoken seconds (never more than granted) to usage, the rest back. Exactly once per Call-ID.</summary>
+    public Task<bool> SettleAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
+        ResolveAsync(callId, HoldState.Settled, spokenSeconds, ct);
+
+    /// <summary>Holds whose call never reported its end give everything back after granted time plus grace.</summary>
+    public async Task<int> ExpireHoldsAsync(CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
+        var expired = 0;
+        foreach (var callId in due)
+            if (await ResolveAsync(callId, HoldState.Expired, 0, ct)) expired++;
+        return expired;
+    }
+
+    private async Task<bool> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, CancellationToken ct)
+    {
+        await EnsureAsync(ct, Usage);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
+        if (hold is null) return false;
+        var spoken = Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds);
+        // Only the request that moves the hold out of Held goes on: a repeated end report changes nothing.
+        var resolved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Held)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, outcome).SetProperty(h => h.SettledSeconds, spoken).SetProperty(h => h.ResolvedAt, now), ct);
+        if (resolved == 0) return false;
+
+        var holdAccount = await AccountAsync(HoldKey(hold.MemberId), ct);
+        var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
+        if (spoken > 0)
+        {
+            var usage = await AccountAsync(UsageKey, ct);
+            await TransferAsync(TransferKind.CallSettle, holdAccount, usage, spoken, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, null, ct);
+        }
+        if (hold.GrantedSeconds - spoken > 0)
+            await TransferAsync(TransferKind.HoldRelease, holdAccount, wallet, hold.GrantedSeconds - spoken, hold.BusinessId, hold.MemberId, null, $"release:{callId}", null, null, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    private async Task<LedgerEntry> RunAsync(string? idempotencyKey, AccountSpec[] accounts, Func<Task<List<LedgerEntry>>> operation, CancellationToken ct) =>
+        (await RunManyAsync(idempotencyKey, accounts, operation, ct))[0];
+
+    /// <summary>One transaction; a key seen before (or committed by a racing twin) returns the first result.</summary>
+    private async Task<List<LedgerEntry>> RunManyAsync(string? idempotencyKey, AccountSpec[] accounts, Func<Task<List<LedgerEntry>>> operation, CancellationToken ct)
+    {
+        if (idempotencyKey is not null && await db.LedgerEntries.AsNoTracking().SingleOrDefaultAsync(e => e.IdempotencyKey == idempotencyKey, ct) is { } done)
+            return [done];
+        await EnsureAsync(ct, accounts);
+        try
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var entries = await operation();
+            await tx.CommitAsync(ct);
+            return entries;
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            db.ChangeTracker.Clear();
+            return [await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.IdempotencyKey == idempotencyKey, ct)];
+        }
+    }
+
+    /// <summary>
+    /// Moves seconds between two accounts inside the current transaction. The debit is a
+    /// conditional update: when it would take a bounded account below its floor, no row changes
+    /// and <paramref name="whenShort"/> is thrown (the check constraint is the last line behind it).
+    /// </summary>
+    private async Task<LedgerEntry> TransferAsync(TransferKind kind, LedgerAccount from, LedgerAccount to, long seconds,
+        Guid businessId, Guid? memberId, Guid? actor, string? idempotencyKey, Guid? couponId, Infrastructure.ErrorInfo? whenShort, CancellationToken ct)
+    {
+        if (seconds <= 0) throw new AppProblem(LedgerErrors.InvalidAmount, "seconds");
+        var bounded = from.Kind is LedgerAccountKind.BusinessPool or LedgerAccountKind.MemberWallet or LedgerAccountKind.CallHold;
+        var debited = await db.LedgerAccounts
+            .Where(a => a.Id == from.Id && (!bounded || a.Balance >= seconds))
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance - seconds), ct);
+        if (debited == 0) throw new AppProblem(whenShort ?? LedgerErrors.PoolTooSmall, "seconds");
+        await db.LedgerAccounts.Where(a => a.Id == to.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + seconds), ct);
+
+        var ids = new[] { from.Id, to.Id };
+        var after = await db.LedgerAccounts.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Balance, ct);
+        var entry = new LedgerEntry
+        {
+            At = clock.GetUtcNow().UtcDateTime,
+            Kind = kind,
+            FromAccountId = from.Id,
+            ToAccountId = to.Id,
+            Seconds = seconds,
+            FromBalanceAfter = after[from.Id],
+            ToBalanceAfter = after[to.Id],
+            BusinessId = businessId,
+            MemberId = memberId,
+            ActorAccountId = actor,
+            IdempotencyKey = idempotencyKey,
+            CouponId = couponId,
+        };
+        db.LedgerEntries.Add(entry);
+        await db.SaveChangesAsync(ct);
+        return entry;
+    }
+
+    /// <summary>An account that <see cref="EnsureAsync"/> created before the transaction began.</summary>
+    private Task<LedgerAccount> AccountAsync(string key, CancellationToken ct) =>
+        db.LedgerAccounts.AsNoTracking().SingleAsync(a => a.Key == key, ct);
+
+    private sealed record AccountSpec(string Key, LedgerAccountKind Kind, Guid? BusinessId, Guid? MemberId);
+
+    private static AccountSpec Pool(Guid businessId) => new(PoolKey(businessId), LedgerAccountKind.BusinessPool, businessId, null);
+    private static AccountSpec Wallet(Guid businessId, Guid memberId) => new(WalletKey(memberId), LedgerAccountKind.MemberWallet, businessId, memberId);
+    private static AccountSpec Hold(Guid businessId, Guid memberId) => new(HoldKey(memberId), LedgerAccountKind.CallHold, businessId, memberId);
+    private static readonly AccountSpec CouponSource = new(CouponSourceKey, LedgerAccountKind.CouponSource, null, null);
+    private static readonly AccountSpec Usage = new(UsageKey, LedgerAccountKind.Usage, null, null);
+
+    /// <summary>
+    /// Creates missing accounts before an operation's transaction begins, so a lost creation race
+    /// (two first uses at once) never aborts the operation itself.
+    /// </summary>
+    private async Task EnsureAsync(CancellationToken ct, params AccountSpec[] specs)
+    {
+        var keys = specs.Select(s => s.Key).ToList();
+        var existing = await db.LedgerAccounts.Where(a => keys.Contains(a.Key)).Select(a => a.Key).ToListAsync(ct);
+        var missing = specs.Where(s => !existing.Contains(s.Key)).ToList();
+        if (missing.Count == 0) return;
+        foreach (var spec in missing)
+        {
+            db.LedgerAccounts.Add(new LedgerAccount { Key = spec.Key, Kind = spec.Kind, BusinessId = spec.BusinessId, MemberId = spec.MemberId });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // Created by a racing request: fine.
+            }
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>For a coupon redemption, whose transaction the coupon rules open.</summary>
+    internal Task EnsureChargeAccountsAsync(Guid businessId, CancellationToken ct) => EnsureAsync(ct, CouponSource, Pool(businessId));
+}
