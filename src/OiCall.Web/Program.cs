@@ -115,6 +115,7 @@ app.MapAuthApi();
 app.MapBusinessesApi();
 app.MapMembersApi();
 app.MapLedgerApi();
+app.MapHistoryDownload();
 app.MapCouponsApi();
 app.MapRazorComponents<App>();
 

@@ -20,11 +20,20 @@ public static class Flash
         ["admin-set"] = ("관리자로 설정되었습니다.", "The member is now an admin."),
         ["admin-released"] = ("관리자가 해제되었습니다.", "The member is no longer an admin."),
         ["main-number-verified"] = ("대표번호 인증완료", "Main number verified"),
+        ["charged"] = ("통화시간 충전완료 ({0}분)", "Call time charged ({0} min)"),
+        ["distributed"] = ("{0}분 분배되었습니다", "{0} min distributed"),
+        ["reclaimed"] = ("{0}분 회수되었습니다", "{0} min reclaimed"),
         ["main-number-requested"] = ("인증요청이 접수되었습니다. 운영자가 확인 후 인증합니다.", "Verification requested. An operator will check the number."),
     };
 
     public static string To(string path, string key) => QueryHelpers.AddQueryString(path, "m", key);
 
-    public static string? TextFor(string? key) =>
-        key is not null && Messages.TryGetValue(key, out var text) ? Infrastructure.Text.Pick(text.Ko, text.En) : null;
+    /// <summary>A message with a number in it, such as "30분 분배되었습니다".</summary>
+    public static string To(string path, string key, long number) =>
+        QueryHelpers.AddQueryString(To(path, key), "n", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public static string? TextFor(string? key, long? number = null) =>
+        key is not null && Messages.TryGetValue(key, out var text)
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Infrastructure.Text.Pick(text.Ko, text.En), number ?? 0)
+            : null;
 }

@@ -63,6 +63,16 @@ public static class LedgerApi
         }).WithSummary("상세 내역: tab=Charges|Distributions, filter by member and Korean dates, keyset paging with before=nextBefore.");
     }
 
+    /// <summary>The web page's CSV download: the current business, the page's filters, every matching line.</summary>
+    public static void MapHistoryDownload(this IEndpointRouteBuilder app) =>
+        app.MapGet("/history.csv", async (string? tab, Guid? member, string? from, string? to, BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
+        {
+            var current = await access.CurrentAsync(http.User, ct);
+            if (current is null || !current.Me.IsAdmin) return Results.NotFound();
+            var filter = DetailedHistory.Filter(Enum.TryParse<HistoryTab>(tab, true, out var t) ? t : HistoryTab.Charges, member, from, to, null);
+            return Results.File(await history.CsvAsync(current.BusinessId, filter, ct), "text/csv; charset=utf-8", $"history-{filter.Tab.ToString().ToLowerInvariant()}.csv");
+        }).RequireAuthorization().ExcludeFromDescription();
+
     public static string AllocationMessage(long seconds) => seconds > 0
         ? Text.Pick($"{seconds / 60}분 분배되었습니다", $"{seconds / 60} min distributed")
         : Text.Pick($"{-seconds / 60}분 회수되었습니다", $"{-seconds / 60} min reclaimed");
