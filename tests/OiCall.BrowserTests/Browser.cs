@@ -40,6 +40,16 @@ public static class Browser
         Locale = "en-US",
     });
 
+    /// <summary>Logs in through the login page, reading the code from the dev outbox.</summary>
+    public static async Task LogInAsync(IPage page, IBrowserContext context, string identifier, string phone)
+    {
+        await page.GotoAsync("/login");
+        await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync(identifier);
+        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByLabel("인증번호").FillAsync(await SignUpAndLoginTests.ReadCodeFromOutboxAsync(context, phone));
+        await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
+    }
+
     /// <summary>Screenshots land next to the test output, for a person to look at.</summary>
     public static string ScreenshotPath(string name)
     {

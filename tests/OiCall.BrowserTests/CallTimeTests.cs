@@ -19,11 +19,7 @@ public sealed class CallTimeTests
         await using var __ = browser;
         await using var context = await Browser.PhoneAsync(browser, app.RootUri);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync(owner.Phone);
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
-        await page.GetByLabel("인증번호").FillAsync(await SignUpAndLoginTests.ReadCodeFromOutboxAsync(context, owner.Phone));
-        await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
+        await Browser.LogInAsync(page, context, owner.Phone, owner.Phone);
 
         // STEP 4: 충전 → 쿠폰번호 → 통화시간 충전완료.
         await page.GetByRole(AriaRole.Link, new() { Name = "충전", Exact = true }).ClickAsync();
