@@ -53,7 +53,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
         var coupon = await db.Coupons.AsNoTracking().SingleOrDefaultAsync(c => c.CodeHash == hash, ct);
         if (coupon is null) await FailAsync(admin, ip, CouponErrors.Unknown, ct);
         if (await ReplayAsync(coupon!, admin, ct) is { } replay) return replay;
-        await RefuseUnusableAsync(coupon!, admin, ip, ct);
+        await RefuseIfUnusableAsync(coupon!, admin, ip, ct);
 
         await ledger.EnsureChargeAccountsAsync(admin.BusinessId, ct);
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
@@ -76,8 +76,11 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
             }
         }
         // Lost the race: the winner was this business (a retry) or someone else.
-        var now2 = await db.Coupons.AsNoTracking().SingleAsync(c => c.Id == coupon!.Id, ct);
-        return await ReplayAsync(now2, admin, ct) ?? await RefuseUnusableAsync(now2, admin, ip, ct);
+        var after = await db.Coupons.AsNoTracking().SingleAsync(c => c.Id == coupon!.Id, ct);
+        if (await ReplayAsync(after, admin, ct) is { } retried) return retried;
+        await RefuseIfUnusableAsync(after, admin, ip, ct);
+        // Still Issued and unexpired, yet not taken: cannot happen; say "used" rather than invent a charge.
+        throw new AppProblem(CouponErrors.Used, "code");
     }
 
     private async Task<ChargeResult?> ReplayAsync(Coupon coupon, Membership admin, CancellationToken ct)
@@ -87,7 +90,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
         return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At);
     }
 
-    private async Task<ChargeResult> RefuseUnusableAsync(Coupon coupon, Membership admin, string ip, CancellationToken ct)
+    private async Task RefuseIfUnusableAsync(Coupon coupon, Membership admin, string ip, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var error = coupon.State switch
@@ -98,7 +101,6 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
             _ => null,
         };
         if (error is not null) await FailAsync(admin, ip, error, ct);
-        return null!;
     }
 
     private async Task EnforceFailureLimitAsync(Guid accountId, string ip, CancellationToken ct)

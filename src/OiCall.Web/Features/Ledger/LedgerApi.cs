@@ -19,10 +19,11 @@ public static class LedgerApi
 
         api.MapGet("/balance", async (Guid businessId, BusinessAccess access, LedgerService ledger, HttpContext http, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            await access.AdminAsync(businessId, http.User, ct);
             var pool = await ledger.PoolBalanceAsync(businessId, ct);
             var wallets = await ledger.WalletsOfBusinessAsync(businessId, ct);
-            return new BalanceResponse(pool, wallets.Values.Sum(), 0, LowBalance.ThresholdSeconds, pool < LowBalance.ThresholdSeconds);
+            var held = await ledger.HeldOfBusinessAsync(businessId, ct);
+            return new BalanceResponse(pool, wallets.Values.Sum(), held, LowBalance.ThresholdSeconds, pool < LowBalance.ThresholdSeconds);
         }).WithSummary("통화가능 시간: the business's undistributed seconds and what its members hold.");
 
         api.MapGet("/members/{memberId:guid}/balance", async (Guid businessId, Guid memberId, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>

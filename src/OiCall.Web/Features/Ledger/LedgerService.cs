@@ -33,6 +33,10 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
         return new WalletBalance(balances.GetValueOrDefault(keys[0]), balances.GetValueOrDefault(keys[1]));
     }
 
+    /// <summary>Seconds of a business's members held by calls in progress.</summary>
+    public Task<long> HeldOfBusinessAsync(Guid businessId, CancellationToken ct = default) =>
+        db.LedgerAccounts.Where(a => a.BusinessId == businessId && a.Kind == LedgerAccountKind.CallHold).SumAsync(a => a.Balance, ct);
+
     /// <summary>Free seconds of every member of a business, for lists.</summary>
     public Task<Dictionary<Guid, long>> WalletsOfBusinessAsync(Guid businessId, CancellationToken ct = default) =>
         db.LedgerAccounts.Where(a => a.BusinessId == businessId && a.Kind == LedgerAccountKind.MemberWallet && a.MemberId != null)

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace OiCall.Web.Infrastructure.Sms;
 
 public static class SmsSetup
