@@ -11,6 +11,7 @@ using OiCall.Web.Features.Businesses;
 using OiCall.Web.Features.Coupons;
 using OiCall.Web.Features.Ledger;
 using OiCall.Web.Features.Members;
+using OiCall.Web.Features.Postpaid;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 using Scalar.AspNetCore;
@@ -42,6 +43,10 @@ services.AddScoped<MemberRules>();
 services.AddScoped<LedgerService>();
 services.AddScoped<History>();
 services.AddScoped<CouponRules>();
+services.AddScoped<Statements>();
+services.AddScoped<LedgerSettings>();
+services.AddOptions<HousekeepingOptions>().BindConfiguration("Housekeeping");
+services.AddHostedService<LedgerHousekeeping>();
 services.AddOptions<AppOptions>().BindConfiguration("App");
 
 services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
@@ -105,6 +110,8 @@ app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+// After authorization, so it knows the API caller; before the endpoints, so a retry never reaches them.
+app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapStaticAssets();
 app.MapOpenApi();
@@ -117,6 +124,8 @@ app.MapMembersApi();
 app.MapLedgerApi();
 app.MapHistoryDownload();
 app.MapCouponsApi();
+app.MapPostpaidApi();
+app.MapStatementDownload();
 app.MapRazorComponents<App>();
 
 app.Run();

@@ -27,6 +27,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<CouponBatch> CouponBatches => Set<CouponBatch>();
     public DbSet<Coupon> Coupons => Set<Coupon>();
     public DbSet<CouponFailure> CouponFailures => Set<CouponFailure>();
+    public DbSet<Infrastructure.IdempotentRequest> IdempotentRequests => Set<Infrastructure.IdempotentRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

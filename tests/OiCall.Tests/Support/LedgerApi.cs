@@ -6,7 +6,8 @@ namespace OiCall.Tests.Support;
 public sealed record IssuedBatchDto(Guid BatchId, int Count, long MinutesEach, DateTime ExpiresAt, List<string> Codes);
 public sealed record ChargeDto(long Seconds, long CallableSeconds, DateTime ChargedAt, string Message);
 public sealed record AllocationDto(long Seconds, long CallableSeconds, long MemberSeconds, string Message);
-public sealed record BalanceDto(long CallableSeconds, long DistributedSeconds, long HeldSeconds, long LowBalanceWarningSeconds, bool Low);
+public sealed record BalanceDto(string Plan, long CallableSeconds, long PrepaidSeconds, long CreditLimitSeconds, long CreditUsedSeconds,
+    long DistributedSeconds, long HeldSeconds, long LowBalanceWarningSeconds, bool Low);
 public sealed record HistoryLineDto(long Id, DateTime At, string Kind, long Seconds, string? ActorName, Guid? MemberId, string? MemberName, long CallableSecondsAfter, long? MemberSecondsAfter);
 public sealed record HistoryPageDto(List<HistoryLineDto> Lines, long? NextBefore);
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using OiCall.Web.Data;
@@ -71,7 +72,10 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Operator:LoginId", "operator");
         builder.UseSetting("Operator:Phone", "010-9999-0000");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
+        builder.UseSetting("Housekeeping:Enabled", "false");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
@@ -79,6 +83,9 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
             services.AddSingleton<IStartupFilter, TestClientAddress>();
         });
     }
+
+    /// <summary>Errors the server logged (unhandled exceptions among them), for tests to show when they fail.</summary>
+    public ServerErrorLog ServerErrors { get; } = new();
 
     /// <summary>With a real server: its http://127.0.0.1:PORT address.</summary>
     public Uri RootUri => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
@@ -168,4 +175,26 @@ public static class Providers
 {
     /// <summary>Every account test runs on both databases.</summary>
     public static TheoryData<DatabaseProvider> Both => new(DatabaseProvider.Sqlite, DatabaseProvider.Postgres);
+}
+
+/// <summary>Keeps what the server logs at Error level, so a test that got a 500 can say why.</summary>
+public sealed class ServerErrorLog : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _errors = new();
+
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(ServerErrorLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) log._errors.Enqueue($"{category}: {formatter(state, exception)}\n{exception}");
+        }
+    }
 }

@@ -57,6 +57,12 @@ public sealed class TenantIsolationTests
         new("GET", "/api/v1/businesses/{businessId}/history", _ => null),
         new("POST", "/api/v1/businesses/{businessId}/charges", _ => Json(new { code = "7K3M-Q9XD-2HNR-4TVB-Z" })),
         new("POST", "/api/v1/operator/businesses/{businessId}/main-number/decision", _ => Json(new { approve = true }), Allowed.OperatorOnly),
+        new("PUT", "/api/v1/businesses/{businessId}/low-balance-warnings", _ => Json(new { callableMinutes = 1, memberMinutes = 1 })),
+        new("GET", "/api/v1/businesses/{businessId}/statements/{month}", _ => null),
+        new("GET", "/api/v1/businesses/{businessId}/statements/{month}.csv", _ => null),
+        new("PUT", "/api/v1/operator/businesses/{businessId}/plan", _ => Json(new { plan = "Postpaid", monthlyCreditMinutes = 100 }), Allowed.OperatorOnly),
+        new("GET", "/api/v1/operator/businesses/{businessId}/statements/{month}", _ => null, Allowed.OperatorOnly),
+        new("GET", "/api/v1/operator/businesses/{businessId}/statements/{month}.csv", _ => null, Allowed.OperatorOnly),
     ];
 
     public static TheoryData<string> RouteNames => new(Routes.Select(r => r.ToString()));
@@ -77,7 +83,8 @@ public sealed class TenantIsolationTests
     }
 
     private static HttpRequestMessage Request(RouteCase route, Ids ids) =>
-        new(new HttpMethod(route.Method), route.Template.Replace("{businessId}", ids.BusinessId.ToString()).Replace("{memberId}", ids.MemberId.ToString()))
+        new(new HttpMethod(route.Method), route.Template.Replace("{businessId}", ids.BusinessId.ToString()).Replace("{memberId}", ids.MemberId.ToString())
+            .Replace("{month}", "2026-11"))
         {
             Content = route.Body(ids),
         };

@@ -27,6 +27,15 @@ public enum MainNumberEvent
     NumberChanged,
 }
 
+/// <summary>How a business pays for call time.</summary>
+public enum BillingPlan
+{
+    /// <summary>선불: time comes from coupons charged into the business pool.</summary>
+    Prepaid = 0,
+    /// <summary>후불제: admins distribute on a monthly credit line; usage is billed by monthly statement.</summary>
+    Postpaid = 1,
+}
+
 /// <summary>A business (업체): name, main number and its verification. Deleting is soft: the ledger and history stay.</summary>
 public sealed class Business
 {
@@ -40,8 +49,19 @@ public sealed class Business
     public Guid CreatedBy { get; init; }
     public DateTime? DeletedAt { get; set; }
     public Guid? DeletedBy { get; set; }
+    /// <summary>Set by an operator; see <see cref="BillingPlan"/>.</summary>
+    public BillingPlan Plan { get; set; }
+    /// <summary>Postpaid only: seconds the business may have distributed and not yet billed.</summary>
+    public long MonthlyCreditSeconds { get; set; }
+    /// <summary>Below this callable time, the home screen warns (set by the business's admins).</summary>
+    public long LowBalanceWarningSeconds { get; set; } = DefaultLowBalanceWarningSeconds;
+    /// <summary>Below this remaining time, a member's line and screen warn.</summary>
+    public long MemberLowBalanceWarningSeconds { get; set; } = DefaultMemberLowBalanceWarningSeconds;
     /// <summary>Bumped by every change to who administers the business; serialises those changes.</summary>
     public long Version { get; set; }
+
+    public const long DefaultLowBalanceWarningSeconds = 60 * 60;
+    public const long DefaultMemberLowBalanceWarningSeconds = 10 * 60;
 
     public string MainNumberDisplay => KoreanPhone.Display(MainNumber);
     public bool MainNumberIsMobile => KoreanPhone.Parse(MainNumber)?.IsMobile == true;
@@ -73,6 +93,9 @@ internal sealed class BusinessConfiguration : IEntityTypeConfiguration<Business>
         b.Property(x => x.MainNumber).HasMaxLength(16);
         b.Property(x => x.MainNumberRejectReason).HasMaxLength(300);
         b.HasIndex(x => x.MainNumber);
+        b.Property(x => x.LowBalanceWarningSeconds).HasDefaultValue(Business.DefaultLowBalanceWarningSeconds);
+        b.Property(x => x.MemberLowBalanceWarningSeconds).HasDefaultValue(Business.DefaultMemberLowBalanceWarningSeconds);
+        b.ToTable(t => t.HasCheckConstraint("CK_Businesses_Credit", "\"MonthlyCreditSeconds\" >= 0"));
         b.Ignore(x => x.MainNumberDisplay);
         b.Ignore(x => x.MainNumberIsMobile);
         // Deleted businesses vanish from every ordinary query; operators read them with IgnoreQueryFilters.
@@ -89,5 +112,11 @@ public static class MainNumberStateText
         MainNumberState.Verified => Text.Pick("인증완료", "Verified"),
         MainNumberState.Rejected => Text.Pick("반려", "Rejected"),
         _ => state.ToString(),
+    };
+
+    public static string Label(this BillingPlan plan) => plan switch
+    {
+        BillingPlan.Postpaid => Text.Pick("후불제", "Postpaid"),
+        _ => Text.Pick("선불 (쿠폰)", "Prepaid (coupons)"),
     };
 }

@@ -8,7 +8,10 @@ namespace OiCall.Web.Features.Ledger;
 public sealed record AllocationRequest([property: System.ComponentModel.Description("Positive distributes to the member, negative reclaims.")] long Seconds);
 public sealed record BulkAllocationRequest(List<Guid>? MemberIds, long Seconds);
 public sealed record AllocationResponse(long Seconds, long CallableSeconds, long MemberSeconds, string Message);
-public sealed record BalanceResponse(long CallableSeconds, long DistributedSeconds, long HeldSeconds, long LowBalanceWarningSeconds, bool Low);
+public sealed record BalanceResponse(BillingPlan Plan, long CallableSeconds, long PrepaidSeconds, long CreditLimitSeconds, long CreditUsedSeconds,
+    long DistributedSeconds, long HeldSeconds, long LowBalanceWarningSeconds, bool Low);
+public sealed record LowBalanceWarningsRequest(long? CallableMinutes, long? MemberMinutes);
+public sealed record LowBalanceWarningsResponse(long CallableSeconds, long MemberSeconds);
 public sealed record MemberBalanceResponse(Guid MemberId, long Seconds, long HeldSeconds);
 
 public static class LedgerApi
@@ -19,12 +22,20 @@ public static class LedgerApi
 
         api.MapGet("/balance", async (Guid businessId, BusinessAccess access, LedgerService ledger, HttpContext http, CancellationToken ct) =>
         {
-            await access.AdminAsync(businessId, http.User, ct);
-            var pool = await ledger.PoolBalanceAsync(businessId, ct);
+            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var callable = await ledger.CallableAsync(businessId, ct);
             var wallets = await ledger.WalletsOfBusinessAsync(businessId, ct);
             var held = await ledger.HeldOfBusinessAsync(businessId, ct);
-            return new BalanceResponse(pool, wallets.Values.Sum(), held, LowBalance.ThresholdSeconds, pool < LowBalance.ThresholdSeconds);
-        }).WithSummary("통화가능 시간: the business's undistributed seconds and what its members hold.");
+            var warnAt = admin.Business.LowBalanceWarningSeconds;
+            return new BalanceResponse(callable.Plan, callable.TotalSeconds, callable.PrepaidSeconds, callable.CreditLimitSeconds, callable.CreditUsedSeconds,
+                wallets.Values.Sum(), held, warnAt, callable.TotalSeconds < warnAt);
+        }).WithSummary("통화가능 시간: what admins may still distribute (prepaid pool, plus the postpaid credit left), and what members hold.");
+
+        api.MapPut("/low-balance-warnings", async (Guid businessId, LowBalanceWarningsRequest body, BusinessAccess access, LedgerSettings settings, HttpContext http, CancellationToken ct) =>
+        {
+            var business = await settings.SetWarningsAsync(await access.AdminAsync(businessId, http.User, ct), body.CallableMinutes, body.MemberMinutes, ct);
+            return new LowBalanceWarningsResponse(business.LowBalanceWarningSeconds, business.MemberLowBalanceWarningSeconds);
+        }).WithSummary("Below these minutes the app warns: callable time on the home screen, and each member's remaining time.");
 
         api.MapGet("/members/{memberId:guid}/balance", async (Guid businessId, Guid memberId, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
         {
@@ -43,7 +54,7 @@ public static class LedgerApi
                 ? await ledger.DistributeAsync(businessId, member.Id, body.Seconds, admin.AccountId, key, ct)
                 : await ledger.ReclaimAsync(businessId, member.Id, -body.Seconds, admin.AccountId, key, ct);
             var wallet = await ledger.WalletAsync(member.Id, ct);
-            return new AllocationResponse(body.Seconds, await ledger.PoolBalanceAsync(businessId, ct), wallet.FreeSeconds, AllocationMessage(body.Seconds));
+            return new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, wallet.FreeSeconds, AllocationMessage(body.Seconds));
         }).WithSummary("시간분배 (+seconds) or reclaim (−seconds). Idempotency-Key makes a retry change nothing.");
 
         api.MapPost("/allocations", async (Guid businessId, BulkAllocationRequest body,
@@ -53,7 +64,7 @@ public static class LedgerApi
             var ids = body.MemberIds ?? [];
             foreach (var id in ids) await members.GetAsync(admin, id, ct);
             await ledger.DistributeToManyAsync(businessId, ids, body.Seconds, admin.AccountId, IdempotencyKey.Scope(idempotencyKey, admin.AccountId), ct);
-            return new AllocationResponse(body.Seconds, await ledger.PoolBalanceAsync(businessId, ct), 0, AllocationMessage(body.Seconds));
+            return new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, 0, AllocationMessage(body.Seconds));
         }).WithSummary("The same seconds to several members at once, in one transaction (all or none).");
 
         api.MapGet("/history", async (Guid businessId, HistoryTab? tab, Guid? memberId, DateOnly? from, DateOnly? to, long? before, int? limit,
@@ -86,8 +97,21 @@ public static class IdempotencyKey
         string.IsNullOrWhiteSpace(header) ? null : $"req:{accountId:N}:{(header.Length > 100 ? header[..100] : header)}";
 }
 
-public static class LowBalance
+/// <summary>A business's own ledger settings, changed by its admins.</summary>
+public sealed class LedgerSettings(Data.AppDbContext db, Audit.AuditLog audit)
 {
-    /// <summary>Below this, the home screen warns that callable time is running out.</summary>
-    public const long ThresholdSeconds = 60 * 60;
+    public const long MaxWarningMinutes = 100_000;
+
+    public async Task<Business> SetWarningsAsync(Membership admin, long? callableMinutes, long? memberMinutes, CancellationToken ct = default)
+    {
+        if (callableMinutes is < 0 or > MaxWarningMinutes) throw new AppProblem(LedgerErrors.BadWarning, "callableMinutes");
+        if (memberMinutes is < 0 or > MaxWarningMinutes) throw new AppProblem(LedgerErrors.BadWarning, "memberMinutes");
+        var business = admin.Business;
+        if (callableMinutes is { } c) business.LowBalanceWarningSeconds = c * 60;
+        if (memberMinutes is { } m) business.MemberLowBalanceWarningSeconds = m * 60;
+        audit.Add("business.low_balance_warnings", admin.AccountId, null,
+            $"callable={business.LowBalanceWarningSeconds}s member={business.MemberLowBalanceWarningSeconds}s", business.Id);
+        await db.SaveChangesAsync(ct);
+        return business;
+    }
 }

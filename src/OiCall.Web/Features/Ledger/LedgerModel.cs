@@ -17,6 +17,8 @@ public enum LedgerAccountKind
     Usage = 5,
     /// <summary>A postpaid business's credit line; goes negative down to its limit.</summary>
     PostpaidCredit = 6,
+    /// <summary>Where billed postpaid usage is settled from: one account for the whole service; goes negative as months are billed.</summary>
+    PostpaidBilling = 7,
 }
 
 /// <summary>A ledger account and its balance in whole seconds. The balance is the sum of its entries, kept with each transfer.</summary>
@@ -29,6 +31,8 @@ public sealed class LedgerAccount
     public Guid? BusinessId { get; init; }
     public Guid? MemberId { get; init; }
     public long Balance { get; set; }
+    /// <summary>How far below zero a postpaid credit line may go; 0 for every other account.</summary>
+    public long CreditLimit { get; set; }
 }
 
 public enum TransferKind
@@ -45,6 +49,8 @@ public enum TransferKind
     CallSettle = 5,
     /// <summary>A call's end or expiry: call hold → member wallet, what was not spoken.</summary>
     HoldRelease = 6,
+    /// <summary>후불 청구: a closed month's usage restores the postpaid credit line (billing → credit).</summary>
+    PostpaidUsage = 7,
 }
 
 /// <summary>One transfer between two accounts. Append only: the database refuses updates and deletes.</summary>
@@ -96,8 +102,13 @@ internal sealed class LedgerAccountConfiguration : IEntityTypeConfiguration<Ledg
 {
     public void Configure(EntityTypeBuilder<LedgerAccount> b)
     {
-        // The database refuses a negative pool, wallet or hold, whatever the code above it does.
-        b.ToTable(t => t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4) OR \"Balance\" >= 0"));
+        // The database refuses a negative pool, wallet or hold, and a credit line beyond its limit,
+        // whatever the code above it does.
+        b.ToTable(t =>
+        {
+            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4, 6) OR \"Balance\" >= -\"CreditLimit\"");
+            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit", "\"CreditLimit\" >= 0 AND (\"Kind\" = 6 OR \"CreditLimit\" = 0)");
+        });
         b.HasIndex(a => a.Key).IsUnique();
         b.Property(a => a.Key).HasMaxLength(60);
         b.HasIndex(a => a.BusinessId);

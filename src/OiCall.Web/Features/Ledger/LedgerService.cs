@@ -1,11 +1,22 @@
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
+using OiCall.Web.Features.Businesses;
 using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Ledger;
 
 /// <summary>A member's time: free to use or reclaim, and held by calls in progress.</summary>
 public sealed record WalletBalance(long FreeSeconds, long HeldSeconds);
+
+/// <summary>
+/// 통화가능 시간: what admins may still distribute — the prepaid pool, plus (postpaid only) what is
+/// left of the monthly credit line.
+/// </summary>
+public sealed record CallableTime(BillingPlan Plan, long PrepaidSeconds, long CreditLimitSeconds, long CreditUsedSeconds)
+{
+    public long CreditLeftSeconds => Plan == BillingPlan.Postpaid ? Math.Max(0, CreditLimitSeconds - CreditUsedSeconds) : 0;
+    public long TotalSeconds => PrepaidSeconds + CreditLeftSeconds;
+}
 
 /// <summary>
 /// The one place call time moves. Every operation is one database transaction of one or more
@@ -19,12 +30,23 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
     public static string PoolKey(Guid businessId) => $"pool:{businessId:N}";
     public static string WalletKey(Guid memberId) => $"wallet:{memberId:N}";
     public static string HoldKey(Guid memberId) => $"hold:{memberId:N}";
+    public static string CreditKey(Guid businessId) => $"credit:{businessId:N}";
+    public const string PostpaidBillingKey = "postpaid-billing";
 
     /// <summary>Grace after a hold's granted time before it expires without an end report.</summary>
     public static readonly TimeSpan HoldGrace = TimeSpan.FromMinutes(2);
 
     public async Task<long> PoolBalanceAsync(Guid businessId, CancellationToken ct = default) =>
         await db.LedgerAccounts.Where(a => a.Key == PoolKey(businessId)).Select(a => (long?)a.Balance).SingleOrDefaultAsync(ct) ?? 0;
+
+    public async Task<CallableTime> CallableAsync(Guid businessId, CancellationToken ct = default)
+    {
+        var plan = await db.Businesses.IgnoreQueryFilters().Where(b => b.Id == businessId).Select(b => b.Plan).SingleAsync(ct);
+        var keys = new[] { PoolKey(businessId), CreditKey(businessId) };
+        var accounts = await db.LedgerAccounts.AsNoTracking().Where(a => keys.Contains(a.Key)).ToDictionaryAsync(a => a.Key, ct);
+        var credit = accounts.GetValueOrDefault(keys[1]);
+        return new CallableTime(plan, accounts.GetValueOrDefault(keys[0])?.Balance ?? 0, credit?.CreditLimit ?? 0, -(credit?.Balance ?? 0));
+    }
 
     public async Task<WalletBalance> WalletAsync(Guid memberId, CancellationToken ct = default)
     {
@@ -42,48 +64,108 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
         db.LedgerAccounts.Where(a => a.BusinessId == businessId && a.Kind == LedgerAccountKind.MemberWallet && a.MemberId != null)
             .ToDictionaryAsync(a => a.MemberId!.Value, a => a.Balance, ct);
 
-    /// <summary>시간분배: pool → wallet.</summary>
-    public Task<LedgerEntry> DistributeAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default) =>
-        RunAsync(idempotencyKey, [Pool(businessId), Wallet(businessId, memberId)], async () =>
-        {
-            var pool = await AccountAsync(PoolKey(businessId), ct);
-            var wallet = await AccountAsync(WalletKey(memberId), ct);
-            return [await TransferAsync(TransferKind.Distribution, pool, wallet, seconds, businessId, memberId, actor, idempotencyKey, null, LedgerErrors.PoolTooSmall, ct)];
-        }, ct);
+    /// <summary>시간분배: pool → wallet; a postpaid business draws on its credit line for what the pool lacks.</summary>
+    public async Task<LedgerEntry> DistributeAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default)
+    {
+        var postpaid = await IsPostpaidAsync(businessId, ct);
+        return (await RunManyAsync(idempotencyKey, [Pool(businessId), Credit(businessId), Wallet(businessId, memberId)],
+            keys => MoveToWalletAsync(businessId, memberId, seconds, postpaid, actor, keys, ct), ct))[0];
+    }
 
-    /// <summary>회수: wallet → pool, only from the free part (held time is in the hold account).</summary>
-    public Task<LedgerEntry> ReclaimAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default) =>
-        RunAsync(idempotencyKey, [Pool(businessId), Wallet(businessId, memberId)], async () =>
+    /// <summary>회수: wallet → pool, only from the free part (held time is in the hold account); credit drawn is repaid first.</summary>
+    public async Task<LedgerEntry> ReclaimAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default)
+    {
+        if (seconds <= 0) throw new AppProblem(LedgerErrors.InvalidAmount, "seconds");
+        return (await RunManyAsync(idempotencyKey, [Pool(businessId), Credit(businessId), Wallet(businessId, memberId)], async keys =>
         {
             var pool = await AccountAsync(PoolKey(businessId), ct);
+            var credit = await AccountAsync(CreditKey(businessId), ct);
             var wallet = await AccountAsync(WalletKey(memberId), ct);
-            return [await TransferAsync(TransferKind.Reclaim, wallet, pool, seconds, businessId, memberId, actor, idempotencyKey, null, LedgerErrors.WalletTooSmall, ct)];
-        }, ct);
+            var toCredit = Math.Min(seconds, Math.Max(0, -credit.Balance));
+            var entries = new List<LedgerEntry>();
+            if (toCredit > 0)
+                entries.Add(await TransferAsync(TransferKind.Reclaim, wallet, credit, toCredit, businessId, memberId, actor, keys.Next(), null, LedgerErrors.WalletTooSmall, ct));
+            if (seconds - toCredit > 0)
+                entries.Add(await TransferAsync(TransferKind.Reclaim, wallet, pool, seconds - toCredit, businessId, memberId, actor, keys.Next(), null, LedgerErrors.WalletTooSmall, ct));
+            return entries;
+        }, ct))[0];
+    }
 
     /// <summary>The same seconds to several members in one transaction: all of them, or none.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> DistributeToManyAsync(Guid businessId, IReadOnlyList<Guid> memberIds, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default)
     {
         if (memberIds.Count == 0) throw new AppProblem(LedgerErrors.NoMembers);
-        if (idempotencyKey is not null)
-        {
-            var earlier = await db.LedgerEntries.Where(e => e.IdempotencyKey != null && e.IdempotencyKey.StartsWith(idempotencyKey + ":")).ToListAsync(ct);
-            if (earlier.Count > 0) return earlier;
-        }
-        var entries = new List<LedgerEntry>();
         var distinct = memberIds.Distinct().ToList();
-        await RunManyAsync(idempotencyKey is null ? null : idempotencyKey + ":" + distinct[0].ToString("N"),
-            [Pool(businessId), .. distinct.Select(m => Wallet(businessId, m))], async () =>
+        var postpaid = await IsPostpaidAsync(businessId, ct);
+        return await RunManyAsync(idempotencyKey, [Pool(businessId), Credit(businessId), .. distinct.Select(m => Wallet(businessId, m))], async keys =>
         {
-            var pool = await AccountAsync(PoolKey(businessId), ct);
+            var entries = new List<LedgerEntry>();
             foreach (var memberId in distinct)
-            {
-                var wallet = await AccountAsync(WalletKey(memberId), ct);
-                entries.Add(await TransferAsync(TransferKind.Distribution, pool, wallet, seconds, businessId, memberId, actor,
-                    idempotencyKey is null ? null : $"{idempotencyKey}:{memberId:N}", null, LedgerErrors.PoolTooSmall, ct));
-            }
+                entries.AddRange(await MoveToWalletAsync(businessId, memberId, seconds, postpaid, actor, keys, ct));
             return entries;
         }, ct);
-        return idempotencyKey is null ? entries : await db.LedgerEntries.Where(e => e.IdempotencyKey != null && e.IdempotencyKey.StartsWith(idempotencyKey + ":")).ToListAsync(ct);
+    }
+
+    private async Task<List<LedgerEntry>> MoveToWalletAsync(Guid businessId, Guid memberId, long seconds, bool postpaid, Guid actor, RunKeys keys, CancellationToken ct)
+    {
+        if (seconds <= 0) throw new AppProblem(LedgerErrors.InvalidAmount, "seconds");
+        var pool = await AccountAsync(PoolKey(businessId), ct);
+        var wallet = await AccountAsync(WalletKey(memberId), ct);
+        if (!postpaid)
+            return [await TransferAsync(TransferKind.Distribution, pool, wallet, seconds, businessId, memberId, actor, keys.Next(), null, LedgerErrors.PoolTooSmall, ct)];
+
+        // Prepaid time already bought goes first; the credit line covers the rest.
+        var credit = await AccountAsync(CreditKey(businessId), ct);
+        var fromPool = Math.Clamp(pool.Balance, 0, seconds);
+        var entries = new List<LedgerEntry>();
+        if (fromPool > 0)
+            entries.Add(await TransferAsync(TransferKind.Distribution, pool, wallet, fromPool, businessId, memberId, actor, keys.Next(), null, LedgerErrors.PoolTooSmall, ct));
+        if (seconds - fromPool > 0)
+            entries.Add(await TransferAsync(TransferKind.Distribution, credit, wallet, seconds - fromPool, businessId, memberId, actor, keys.Next(), null, LedgerErrors.CreditTooSmall, ct));
+        return entries;
+    }
+
+    /// <summary>
+    /// The idempotency keys of one operation's transfers: the first carries the request's key, the
+    /// others "key#1", "key#2", … so a repeat can find the whole run.
+    /// </summary>
+    private sealed class RunKeys(string? idempotencyKey)
+    {
+        private int count;
+        public string? Next() => idempotencyKey is null ? null : count++ == 0 ? idempotencyKey : $"{idempotencyKey}#{count - 1}";
+    }
+
+    private Task<bool> IsPostpaidAsync(Guid businessId, CancellationToken ct) =>
+        db.Businesses.IgnoreQueryFilters().AnyAsync(b => b.Id == businessId && b.Plan == BillingPlan.Postpaid, ct);
+
+    /// <summary>
+    /// The operator sets a postpaid credit line. Lowering it below what is drawn is refused (the
+    /// database would refuse it too): reclaim first.
+    /// </summary>
+    internal async Task SetCreditLimitAsync(Guid businessId, long limitSeconds, CancellationToken ct)
+    {
+        var changed = await db.LedgerAccounts.Where(a => a.Key == CreditKey(businessId) && a.Balance >= -limitSeconds)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.CreditLimit, limitSeconds), ct);
+        if (changed == 0) throw new AppProblem(LedgerErrors.CreditBelowDrawn, "monthlyCreditMinutes");
+    }
+
+    /// <summary>
+    /// 후불 청구: a closed month's usage is billed, which gives the credit line that much room again
+    /// (never more than is drawn). Once per business and month.
+    /// </summary>
+    internal async Task<LedgerEntry?> BillMonthAsync(Guid businessId, string key, long usedSeconds, CancellationToken ct)
+    {
+        if (await db.LedgerEntries.AsNoTracking().SingleOrDefaultAsync(e => e.IdempotencyKey == key, ct) is { } billed) return billed;
+        var credit = await db.LedgerAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Key == CreditKey(businessId), ct);
+        var amount = Math.Min(usedSeconds, -(credit?.Balance ?? 0));
+        if (credit is null || amount <= 0) return null;
+        return (await RunManyAsync(key, [PostpaidBilling], async _ =>
+        {
+            var billing = await AccountAsync(PostpaidBillingKey, ct);
+            var current = await AccountAsync(CreditKey(businessId), ct);
+            var repay = Math.Min(amount, -current.Balance);
+            return repay <= 0 ? [] : [await TransferAsync(TransferKind.PostpaidUsage, billing, current, repay, businessId, null, null, key, null, null, ct)];
+        }, ct)).FirstOrDefault();
     }
 
     /// <summary>쿠폰 충전, inside the coupon's own transaction: coupon source → pool.</summary>
@@ -172,27 +254,37 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
         return true;
     }
 
-    private async Task<LedgerEntry> RunAsync(string? idempotencyKey, AccountSpec[] accounts, Func<Task<List<LedgerEntry>>> operation, CancellationToken ct) =>
-        (await RunManyAsync(idempotencyKey, accounts, operation, ct))[0];
-
-    /// <summary>One transaction; a key seen before (or committed by a racing twin) returns the first result.</summary>
-    private async Task<List<LedgerEntry>> RunManyAsync(string? idempotencyKey, AccountSpec[] accounts, Func<Task<List<LedgerEntry>>> operation, CancellationToken ct)
+    /// <summary>
+    /// One transaction; a key seen before (or committed by a racing twin) returns the entries of the
+    /// first run. The first entry carries the key; later entries of the same run carry key-derived ones.
+    /// </summary>
+    private async Task<List<LedgerEntry>> RunManyAsync(string? idempotencyKey, AccountSpec[] accounts, Func<RunKeys, Task<List<LedgerEntry>>> operation, CancellationToken ct)
     {
-        if (idempotencyKey is not null && await db.LedgerEntries.AsNoTracking().SingleOrDefaultAsync(e => e.IdempotencyKey == idempotencyKey, ct) is { } done)
-            return [done];
+        if (idempotencyKey is not null && await EarlierRunAsync(idempotencyKey, ct) is { Count: > 0 } done) return done;
         await EnsureAsync(ct, accounts);
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var entries = await operation();
+            var entries = await operation(new RunKeys(idempotencyKey));
             await tx.CommitAsync(ct);
             return entries;
         }
         catch (DbUpdateException) when (idempotencyKey is not null)
         {
             db.ChangeTracker.Clear();
-            return [await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.IdempotencyKey == idempotencyKey, ct)];
+            return await EarlierRunAsync(idempotencyKey, ct) is { Count: > 0 } twin ? twin : throw new InvalidOperationException("Idempotency key conflict without an earlier run.");
         }
+    }
+
+    private async Task<List<LedgerEntry>> EarlierRunAsync(string idempotencyKey, CancellationToken ct)
+    {
+        var first = await db.LedgerEntries.AsNoTracking().SingleOrDefaultAsync(e => e.IdempotencyKey == idempotencyKey, ct);
+        if (first is null) return [];
+        // The rest of that run: the same transaction wrote them right after the first, with derived keys.
+        var rest = await db.LedgerEntries.AsNoTracking()
+            .Where(e => e.Id > first.Id && e.BusinessId == first.BusinessId && e.IdempotencyKey != null && e.IdempotencyKey.StartsWith(idempotencyKey + "#"))
+            .OrderBy(e => e.Id).Take(1000).ToListAsync(ct);
+        return [first, .. rest];
     }
 
     /// <summary>
@@ -204,9 +296,9 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
         Guid businessId, Guid? memberId, Guid? actor, string? idempotencyKey, Guid? couponId, Infrastructure.ErrorInfo? whenShort, CancellationToken ct)
     {
         if (seconds <= 0) throw new AppProblem(LedgerErrors.InvalidAmount, "seconds");
-        var bounded = from.Kind is LedgerAccountKind.BusinessPool or LedgerAccountKind.MemberWallet or LedgerAccountKind.CallHold;
+        var bounded = from.Kind is LedgerAccountKind.BusinessPool or LedgerAccountKind.MemberWallet or LedgerAccountKind.CallHold or LedgerAccountKind.PostpaidCredit;
         var debited = await db.LedgerAccounts
-            .Where(a => a.Id == from.Id && (!bounded || a.Balance >= seconds))
+            .Where(a => a.Id == from.Id && (!bounded || a.Balance - seconds >= -a.CreditLimit))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance - seconds), ct);
         if (debited == 0) throw new AppProblem(whenShort ?? LedgerErrors.PoolTooSmall, "seconds");
         await db.LedgerAccounts.Where(a => a.Id == to.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + seconds), ct);
@@ -242,6 +334,8 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
     private static AccountSpec Pool(Guid businessId) => new(PoolKey(businessId), LedgerAccountKind.BusinessPool, businessId, null);
     private static AccountSpec Wallet(Guid businessId, Guid memberId) => new(WalletKey(memberId), LedgerAccountKind.MemberWallet, businessId, memberId);
     private static AccountSpec Hold(Guid businessId, Guid memberId) => new(HoldKey(memberId), LedgerAccountKind.CallHold, businessId, memberId);
+    private static AccountSpec Credit(Guid businessId) => new(CreditKey(businessId), LedgerAccountKind.PostpaidCredit, businessId, null);
+    private static readonly AccountSpec PostpaidBilling = new(PostpaidBillingKey, LedgerAccountKind.PostpaidBilling, null, null);
     private static readonly AccountSpec CouponSource = new(CouponSourceKey, LedgerAccountKind.CouponSource, null, null);
     private static readonly AccountSpec Usage = new(UsageKey, LedgerAccountKind.Usage, null, null);
 
@@ -269,6 +363,9 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
             db.ChangeTracker.Clear();
         }
     }
+
+    /// <summary>For a plan change, whose transaction the statements open.</summary>
+    internal Task EnsureCreditAccountAsync(Guid businessId, CancellationToken ct) => EnsureAsync(ct, Credit(businessId));
 
     /// <summary>For a coupon redemption, whose transaction the coupon rules open.</summary>
     internal Task EnsureChargeAccountsAsync(Guid businessId, CancellationToken ct) => EnsureAsync(ct, CouponSource, Pool(businessId));

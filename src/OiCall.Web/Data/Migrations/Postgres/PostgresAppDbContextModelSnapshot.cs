@@ -232,6 +232,11 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<Guid?>("DeletedBy")
                         .HasColumnType("uuid");
 
+                    b.Property<long>("LowBalanceWarningSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(3600L);
+
                     b.Property<string>("MainNumber")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -244,10 +249,21 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<int>("MainNumberState")
                         .HasColumnType("integer");
 
+                    b.Property<long>("MemberLowBalanceWarningSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(600L);
+
+                    b.Property<long>("MonthlyCreditSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(60)
                         .HasColumnType("character varying(60)");
+
+                    b.Property<int>("Plan")
+                        .HasColumnType("integer");
 
                     b.Property<long>("Version")
                         .HasColumnType("bigint");
@@ -256,7 +272,10 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.HasIndex("MainNumber");
 
-                    b.ToTable("Businesses");
+                    b.ToTable("Businesses", t =>
+                        {
+                            t.HasCheckConstraint("CK_Businesses_Credit", "\"MonthlyCreditSeconds\" >= 0");
+                        });
                 });
 
             modelBuilder.Entity("OiCall.Web.Features.Coupons.Coupon", b =>
@@ -426,6 +445,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<Guid?>("BusinessId")
                         .HasColumnType("uuid");
 
+                    b.Property<long>("CreditLimit")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasMaxLength(60)
@@ -448,7 +470,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.ToTable("LedgerAccounts", t =>
                         {
-                            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4) OR \"Balance\" >= 0");
+                            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit", "\"CreditLimit\" >= 0 AND (\"Kind\" = 6 OR \"CreditLimit\" = 0)");
+
+                            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4, 6) OR \"Balance\" >= -\"CreditLimit\"");
                         });
                 });
 
@@ -558,6 +582,52 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Members");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Infrastructure.IdempotentRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<byte[]>("ProtectedBody")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("IdempotentRequests");
                 });
 
             modelBuilder.Entity("OiCall.Web.Features.Accounts.AccountSession", b =>

@@ -225,6 +225,11 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.Property<Guid?>("DeletedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("LowBalanceWarningSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(3600L);
+
                     b.Property<string>("MainNumber")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -237,10 +242,21 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.Property<int>("MainNumberState")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("MemberLowBalanceWarningSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(600L);
+
+                    b.Property<long>("MonthlyCreditSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(60)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Plan")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("Version")
                         .HasColumnType("INTEGER");
@@ -249,7 +265,10 @@ namespace OiCall.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("MainNumber");
 
-                    b.ToTable("Businesses");
+                    b.ToTable("Businesses", t =>
+                        {
+                            t.HasCheckConstraint("CK_Businesses_Credit", "\"MonthlyCreditSeconds\" >= 0");
+                        });
                 });
 
             modelBuilder.Entity("OiCall.Web.Features.Coupons.Coupon", b =>
@@ -417,6 +436,9 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.Property<Guid?>("BusinessId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("CreditLimit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasMaxLength(60)
@@ -439,7 +461,9 @@ namespace OiCall.Web.Data.Migrations.Sqlite
 
                     b.ToTable("LedgerAccounts", t =>
                         {
-                            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4) OR \"Balance\" >= 0");
+                            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit", "\"CreditLimit\" >= 0 AND (\"Kind\" = 6 OR \"CreditLimit\" = 0)");
+
+                            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4, 6) OR \"Balance\" >= -\"CreditLimit\"");
                         });
                 });
 
@@ -547,6 +571,52 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Members");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Infrastructure.IdempotentRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ProtectedBody")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("IdempotentRequests");
                 });
 
             modelBuilder.Entity("OiCall.Web.Features.Accounts.AccountSession", b =>

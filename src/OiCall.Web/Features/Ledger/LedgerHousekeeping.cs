@@ -1,0 +1,47 @@
+using OiCall.Web.Data;
+using OiCall.Web.Features.Postpaid;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Ledger;
+
+public sealed class HousekeepingOptions
+{
+    /// <summary>Off in tests that drive the clock themselves.</summary>
+    public bool Enabled { get; set; } = true;
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// What the ledger needs done without anyone asking: holds whose call never reported its end give
+/// their time back, postpaid months that closed are billed, and kept idempotent answers expire.
+/// </summary>
+public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<HousekeepingOptions> options, ILogger<LedgerHousekeeping> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled) return;
+        using var timer = new PeriodicTimer(options.Value.Interval);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(scopes, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A database hiccup must not stop the next round.
+                log.LogWarning(e, "Ledger housekeeping failed; trying again next round");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public static async Task RunOnceAsync(IServiceScopeFactory scopes, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
+        await services.GetRequiredService<Statements>().BillClosedMonthsAsync(ct);
+        await IdempotencyMiddleware.PurgeAsync(services.GetRequiredService<AppDbContext>(), services.GetRequiredService<TimeProvider>(), ct);
+    }
+}
