@@ -41,6 +41,7 @@ services.AddScoped<BusinessAccess>();
 services.AddScoped<BusinessRules>();
 services.AddScoped<MemberRules>();
 services.AddScoped<LedgerService>();
+services.AddSingleton<LedgerAccountKeys>();
 services.AddScoped<History>();
 services.AddScoped<CouponRules>();
 services.AddScoped<Statements>();

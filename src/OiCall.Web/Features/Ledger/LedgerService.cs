@@ -23,10 +23,11 @@ public sealed record CallableTime(BillingPlan Plan, long PrepaidSeconds, long Cr
 /// transfers; balances change only with their entries; the database refuses overdrafts; a repeated
 /// idempotency key returns the first result and changes nothing.
 /// </summary>
-public sealed class LedgerService(AppDbContext db, TimeProvider clock)
+public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAccountKeys knownAccounts)
 {
     public const string CouponSourceKey = "coupons";
-    public const string UsageKey = "usage";
+    /// <summary>Time spoken on a business's calls (one account per business, so settles of different businesses never queue on one row).</summary>
+    public static string UsageKey(Guid businessId) => $"usage:{businessId:N}";
     public static string PoolKey(Guid businessId) => $"pool:{businessId:N}";
     public static string WalletKey(Guid memberId) => $"wallet:{memberId:N}";
     public static string HoldKey(Guid memberId) => $"hold:{memberId:N}";
@@ -183,34 +184,49 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
     /// </summary>
     public async Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, CancellationToken ct = default)
     {
-        if (await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct) is { } earlier) return earlier;
-        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId));
+        if (wantedSeconds <= 0) return null;
+        // Every account the hold and its end will touch exists before either runs.
+        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId), Usage(businessId));
+        var now = clock.GetUtcNow().UtcDateTime;
         try
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var wallet = await AccountAsync(WalletKey(memberId), ct);
-            var hold = await AccountAsync(HoldKey(memberId), ct);
-            var free = await db.LedgerAccounts.Where(a => a.Id == wallet.Id).Select(a => a.Balance).SingleAsync(ct);
-            var granted = Math.Min(free, wantedSeconds);
-            if (granted <= 0) return null;
-            await TransferAsync(TransferKind.CallHold, wallet, hold, granted, businessId, memberId, null, $"hold:{callId}", null, LedgerErrors.WalletTooSmall, ct);
-            var now = clock.GetUtcNow().UtcDateTime;
-            var record = new CallHold
+            var granted = db.Database.IsNpgsql()
+                ? await CallHoldsOnPostgres.HoldAsync(db, businessId, memberId, callId, wantedSeconds, now, ct)
+                : await HoldPortablyAsync(businessId, memberId, callId, wantedSeconds, now, ct);
+            // Nothing free: unless this is a repeat of a call already granted, whose grant stands.
+            if (granted <= 0) return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
+            return new CallHold
             {
                 CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
                 CreatedAt = now, ExpiresAt = now + TimeSpan.FromSeconds(granted) + HoldGrace,
             };
-            db.CallHolds.Add(record);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            return record;
         }
-        catch (DbUpdateException)
+        catch (Exception e) when (e is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
-            // The same Call-ID authorized at the same moment elsewhere: that grant is the answer.
+            // The same Call-ID was authorized before (or at the same moment elsewhere): that grant is the answer.
             db.ChangeTracker.Clear();
             return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
         }
+    }
+
+    private async Task<long> HoldPortablyAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct)
+    {
+        if (await db.CallHolds.AsNoTracking().AnyAsync(h => h.CallId == callId, ct))
+            throw new DbUpdateException("Call-ID held before.");
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var wallet = await AccountAsync(WalletKey(memberId), ct);
+        var hold = await AccountAsync(HoldKey(memberId), ct);
+        var granted = Math.Min(wallet.Balance, wantedSeconds);
+        if (granted <= 0) return 0;
+        await TransferAsync(TransferKind.CallHold, wallet, hold, granted, businessId, memberId, null, $"hold:{callId}", null, LedgerErrors.WalletTooSmall, ct);
+        db.CallHolds.Add(new CallHold
+        {
+            CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
+            CreatedAt = now, ExpiresAt = now + TimeSpan.FromSeconds(granted) + HoldGrace,
+        });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return granted;
     }
 
     /// <summary>A call's end: spoken seconds (never more than granted) to usage, the rest back. Exactly once per Call-ID.</summary>
@@ -230,12 +246,13 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
 
     private async Task<bool> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, CancellationToken ct)
     {
-        await EnsureAsync(ct, Usage);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        if (db.Database.IsNpgsql()) return await CallHoldsOnPostgres.ResolveAsync(db, callId, outcome, spokenSeconds, now, ct);
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
         if (hold is null) return false;
-        var spoken = Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds);
+        var spoken = outcome == HoldState.Settled ? Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds) : 0;
         // Only the request that moves the hold out of Held goes on: a repeated end report changes nothing.
         var resolved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Held)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, outcome).SetProperty(h => h.SettledSeconds, spoken).SetProperty(h => h.ResolvedAt, now), ct);
@@ -245,7 +262,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
         var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
         if (spoken > 0)
         {
-            var usage = await AccountAsync(UsageKey, ct);
+            var usage = await AccountAsync(UsageKey(hold.BusinessId), ct);
             await TransferAsync(TransferKind.CallSettle, holdAccount, usage, spoken, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, null, ct);
         }
         if (hold.GrantedSeconds - spoken > 0)
@@ -337,7 +354,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
     private static AccountSpec Credit(Guid businessId) => new(CreditKey(businessId), LedgerAccountKind.PostpaidCredit, businessId, null);
     private static readonly AccountSpec PostpaidBilling = new(PostpaidBillingKey, LedgerAccountKind.PostpaidBilling, null, null);
     private static readonly AccountSpec CouponSource = new(CouponSourceKey, LedgerAccountKind.CouponSource, null, null);
-    private static readonly AccountSpec Usage = new(UsageKey, LedgerAccountKind.Usage, null, null);
+    private static AccountSpec Usage(Guid businessId) => new(UsageKey(businessId), LedgerAccountKind.Usage, businessId, null);
 
     /// <summary>
     /// Creates missing accounts before an operation's transaction begins, so a lost creation race
@@ -345,9 +362,12 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
     /// </summary>
     private async Task EnsureAsync(CancellationToken ct, params AccountSpec[] specs)
     {
+        specs = specs.Where(s => !knownAccounts.Contains(s.Key)).ToArray();
+        if (specs.Length == 0) return;
         var keys = specs.Select(s => s.Key).ToList();
         var existing = await db.LedgerAccounts.Where(a => keys.Contains(a.Key)).Select(a => a.Key).ToListAsync(ct);
         var missing = specs.Where(s => !existing.Contains(s.Key)).ToList();
+        knownAccounts.AddRange(existing);
         if (missing.Count == 0) return;
         foreach (var spec in missing)
         {
@@ -361,6 +381,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
                 // Created by a racing request: fine.
             }
             db.ChangeTracker.Clear();
+            knownAccounts.Add(spec.Key);
         }
     }
 
@@ -369,4 +390,20 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock)
 
     /// <summary>For a coupon redemption, whose transaction the coupon rules open.</summary>
     internal Task EnsureChargeAccountsAsync(Guid businessId, CancellationToken ct) => EnsureAsync(ct, CouponSource, Pool(businessId));
+}
+
+/// <summary>
+/// Keys of ledger accounts known to exist (accounts are never deleted), so the hot path skips
+/// asking the database. One per service instance.
+/// </summary>
+public sealed class LedgerAccountKeys
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _keys = new();
+
+    public bool Contains(string key) => _keys.ContainsKey(key);
+    public void Add(string key) => _keys.TryAdd(key, 0);
+    public void AddRange(IEnumerable<string> keys)
+    {
+        foreach (var key in keys) Add(key);
+    }
 }
