@@ -27,6 +27,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<CouponBatch> CouponBatches => Set<CouponBatch>();
     public DbSet<Coupon> Coupons => Set<Coupon>();
     public DbSet<CouponFailure> CouponFailures => Set<CouponFailure>();
+    public DbSet<Features.CallerNumbers.CallerNumber> CallerNumbers => Set<Features.CallerNumbers.CallerNumber>();
+    public DbSet<Features.CallerNumbers.CallerNumberDocument> CallerNumberDocuments => Set<Features.CallerNumbers.CallerNumberDocument>();
     public DbSet<Infrastructure.IdempotentRequest> IdempotentRequests => Set<Infrastructure.IdempotentRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

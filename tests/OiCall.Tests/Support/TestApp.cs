@@ -107,6 +107,9 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     }
 
     /// <summary>The newest code texted to a number (E.164 or 010-…), or null.</summary>
+    /// <summary>The app's data directory (database, keys, uploaded documents).</summary>
+    public string DataDirectory => _dataDirectory;
+
     public string? LastCodeTo(string phone)
     {
         var e164 = OiCall.Web.Infrastructure.KoreanPhone.Parse(phone)?.E164 ?? phone;

@@ -21,9 +21,16 @@ public sealed class TenantIsolationTests
         public override string ToString() => $"{Method} {Template}";
     }
 
-    public sealed record Ids(Guid BusinessId, Guid MemberId);
+    public sealed record Ids(Guid BusinessId, Guid MemberId, Guid NumberId = default, Guid DocumentId = default);
 
     private static HttpContent Json(object body) => JsonContent.Create(body);
+
+    private static HttpContent PdfFile()
+    {
+        var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent("%PDF-1.4 침입"u8.ToArray()), "file", "x.pdf");
+        return form;
+    }
 
     private static HttpContent VCardFile()
     {
@@ -63,11 +70,27 @@ public sealed class TenantIsolationTests
         new("PUT", "/api/v1/operator/businesses/{businessId}/plan", _ => Json(new { plan = "Postpaid", monthlyCreditMinutes = 100 }), Allowed.OperatorOnly),
         new("GET", "/api/v1/operator/businesses/{businessId}/statements/{month}", _ => null, Allowed.OperatorOnly),
         new("GET", "/api/v1/operator/businesses/{businessId}/statements/{month}.csv", _ => null, Allowed.OperatorOnly),
+        new("GET", "/api/v1/businesses/{businessId}/caller-numbers", _ => null),
+        new("POST", "/api/v1/businesses/{businessId}/caller-numbers", _ => Json(new { number = "02-999-8888", name = "침입" })),
+        new("GET", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}", _ => null),
+        new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/code", _ => null),
+        new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/code/confirm", _ => Json(new { challengeId = Guid.NewGuid(), code = "123456" })),
+        new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents", _ => PdfFile()),
+        new("GET", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents/{documentId}", _ => null),
+        new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/submission", _ => null),
+        new("DELETE", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}", _ => null),
+        new("PUT", "/api/v1/businesses/{businessId}/caller-numbers/default", ids => Json(new { callerNumberId = ids.NumberId })),
+        new("PUT", "/api/v1/businesses/{businessId}/members/{memberId}/caller-number", ids => Json(new { callerNumberId = ids.NumberId })),
+        new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/caller-number", _ => null, Allowed.OwnMemberOnly),
     ];
 
     public static TheoryData<string> RouteNames => new(Routes.Select(r => r.ToString()));
 
-    private sealed record World(TestApp App, Person Owner, Person Outsider, Person Employee, Guid VictimBusiness, Guid VictimMember, Guid EmployeeMember, Guid OutsiderBusiness);
+    private sealed record World(TestApp App, Person Owner, Person Outsider, Person Employee, Guid VictimBusiness, Guid VictimMember, Guid EmployeeMember, Guid OutsiderBusiness,
+        Guid VictimNumber, Guid VictimDocument)
+    {
+        public Ids Victim(Guid memberId) => new(VictimBusiness, memberId, VictimNumber, VictimDocument);
+    }
 
     private static async Task<World> BuildAsync()
     {
@@ -79,12 +102,16 @@ public sealed class TenantIsolationTests
         var victimMember = await owner.AddMemberAsync(victim.Id, "비밀직원", "010-2424-3535");
         var employeeMember = await owner.AddMemberAsync(victim.Id, "평직원", employee.Phone);
         var outsiderBusiness = await outsider.CreateBusinessAsync("다른업체", "02-888-7777");
-        return new World(app, owner, outsider, employee, victim.Id, victimMember.Id, employeeMember.Id, outsiderBusiness.Id);
+        var number = await CallerNumbers.CallerNumberCalls.RegisterNumberAsync(owner, victim.Id, "02-2424-1111", "비밀번호");
+        var document = await (await CallerNumbers.CallerNumberCalls.UploadAsync(owner, victim.Id, number.Id, CallerNumbers.CallerNumberCalls.Pdf, "비밀.pdf"))
+            .Content.ReadFromJsonAsync<CallerNumbers.DocumentDto>(BusinessApi.Json);
+        return new World(app, owner, outsider, employee, victim.Id, victimMember.Id, employeeMember.Id, outsiderBusiness.Id, number.Id, document!.Id);
     }
 
     private static HttpRequestMessage Request(RouteCase route, Ids ids) =>
         new(new HttpMethod(route.Method), route.Template.Replace("{businessId}", ids.BusinessId.ToString()).Replace("{memberId}", ids.MemberId.ToString())
-            .Replace("{month}", "2026-11"))
+            .Replace("{month}", "2026-11")
+            .Replace("{numberId}", ids.NumberId.ToString()).Replace("{documentId}", ids.DocumentId.ToString()))
         {
             Content = route.Body(ids),
         };
@@ -96,6 +123,9 @@ public sealed class TenantIsolationTests
         Assert.Equal(["Admin", "Member", "Member"], members.OrderByDescending(m => m.Role == "Admin").Select(m => m.Role));
         var business = (await w.Owner.BusinessesAsync()).Single();
         Assert.Equal(("비밀상사", "02-2038-0995"), (business.Name, business.MainNumberDisplay));
+        var number = await CallerNumbers.CallerNumberCalls.GetNumberAsync(w.Owner, w.VictimBusiness, w.VictimNumber);
+        Assert.Equal(("AwaitingDocuments", 1), (number.State, number.Documents.Count));
+        Assert.Single(await w.Owner.Api.GetFromJsonAsync<List<CallerNumbers.CallerNumberDto>>(CallerNumbers.CallerNumberCalls.Base(w.VictimBusiness), BusinessApi.Json) ?? []);
     }
 
     [Theory, MemberData(nameof(RouteNames))]
@@ -106,9 +136,9 @@ public sealed class TenantIsolationTests
         await using var _ = w.App;
 
         // The victim's business and member ids, and the outsider's own business with the victim's member id.
-        foreach (var ids in new[] { new Ids(w.VictimBusiness, w.VictimMember), new Ids(w.OutsiderBusiness, w.VictimMember) })
+        foreach (var ids in new[] { w.Victim(w.VictimMember), w.Victim(w.VictimMember) with { BusinessId = w.OutsiderBusiness } })
         {
-            if (ids.BusinessId == w.OutsiderBusiness && !route.Template.Contains("{memberId}")) continue;
+            if (ids.BusinessId == w.OutsiderBusiness && !route.Template.Contains("{memberId}") && !route.Template.Contains("{numberId}")) continue;
             var response = await w.Outsider.Api.SendAsync(Request(route, ids));
             Assert.Equal(route.Allowed == Allowed.OperatorOnly ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound, response.StatusCode);
             var body = await response.Content.ReadAsStringAsync();
@@ -126,8 +156,8 @@ public sealed class TenantIsolationTests
         var w = await BuildAsync();
         await using var _ = w.App;
 
-        var aboutColleague = await w.Employee.Api.SendAsync(Request(route, new Ids(w.VictimBusiness, w.VictimMember)));
-        var aboutSelf = await w.Employee.Api.SendAsync(Request(route, new Ids(w.VictimBusiness, w.EmployeeMember)));
+        var aboutColleague = await w.Employee.Api.SendAsync(Request(route, w.Victim(w.VictimMember)));
+        var aboutSelf = await w.Employee.Api.SendAsync(Request(route, w.Victim(w.EmployeeMember)));
 
         switch (route.Allowed)
         {

@@ -11,6 +11,8 @@ public enum OtpPurpose
     SignUp = 2,
     /// <summary>Prove a business's mobile main number (대표번호 인증); the subject is the business.</summary>
     MainNumber = 3,
+    /// <summary>Prove possession of a mobile caller number (발신번호); the subject is the caller number.</summary>
+    CallerNumber = 4,
 }
 
 /// <summary>

@@ -211,7 +211,7 @@ public sealed partial class OtpService(
 
     private async Task FailAsync(OtpChallenge? challenge, string reason, CancellationToken ct)
     {
-        audit.Add(challenge?.Purpose switch { OtpPurpose.SignUp => "signup.failed", OtpPurpose.MainNumber => "main_number.code_failed", _ => "login.failed" },
+        audit.Add(challenge?.Purpose switch { OtpPurpose.SignUp => "signup.failed", OtpPurpose.MainNumber => "main_number.code_failed", OtpPurpose.CallerNumber => "caller_number.code_failed", _ => "login.failed" },
             challenge?.AccountId, challenge?.PendingLoginId ?? challenge?.RateKey, reason);
         await db.SaveChangesAsync(ct);
     }

@@ -57,6 +57,8 @@ public sealed class Business
     public long LowBalanceWarningSeconds { get; set; } = DefaultLowBalanceWarningSeconds;
     /// <summary>Below this remaining time, a member's line and screen warn.</summary>
     public long MemberLowBalanceWarningSeconds { get; set; } = DefaultMemberLowBalanceWarningSeconds;
+    /// <summary>The approved caller number calls present unless a member has their own (checked again at use).</summary>
+    public Guid? DefaultCallerNumberId { get; set; }
     /// <summary>Bumped by every change to who administers the business; serialises those changes.</summary>
     public long Version { get; set; }
 

@@ -13,7 +13,8 @@ public sealed class HousekeepingOptions
 
 /// <summary>
 /// What the ledger needs done without anyone asking: holds whose call never reported its end give
-/// their time back, postpaid months that closed are billed, and kept idempotent answers expire.
+/// their time back, postpaid months that closed are billed, caller-number documents past their
+/// retention are deleted, and kept idempotent answers expire.
 /// </summary>
 public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<HousekeepingOptions> options, ILogger<LedgerHousekeeping> log)
     : BackgroundService
@@ -42,6 +43,7 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
         var services = scope.ServiceProvider;
         await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
         await services.GetRequiredService<Statements>().BillClosedMonthsAsync(ct);
+        await services.GetRequiredService<CallerNumbers.CallerNumberRules>().PurgeExpiredDocumentsAsync(ct);
         await IdempotencyMiddleware.PurgeAsync(services.GetRequiredService<AppDbContext>(), services.GetRequiredService<TimeProvider>(), ct);
     }
 }

@@ -30,6 +30,8 @@ public sealed class Member
     public Guid? AccountId { get; set; }
     public DateTime CreatedAt { get; init; }
     public DateTime? DeletedAt { get; set; }
+    /// <summary>The approved caller number this member's calls present instead of the business default.</summary>
+    public Guid? CallerNumberId { get; set; }
 
     public string PhoneDisplay => KoreanPhone.Display(Phone);
     public bool IsAdmin => Role == MemberRole.Admin;
