@@ -48,6 +48,7 @@ services.AddScoped<CouponRules>();
 services.AddScoped<Statements>();
 services.AddScoped<LedgerSettings>();
 services.AddScoped<CallerNumberRules>();
+services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
 services.AddOptions<HousekeepingOptions>().BindConfiguration("Housekeeping");
@@ -131,6 +132,7 @@ app.MapHistoryDownload();
 app.MapCouponsApi();
 app.MapPostpaidApi();
 app.MapCallerNumbersApi();
+app.MapCallerNumberWebEndpoints();
 app.MapStatementDownload();
 app.MapRazorComponents<App>();
 

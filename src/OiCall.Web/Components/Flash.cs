@@ -23,6 +23,15 @@ public static class Flash
         ["charged"] = ("통화시간 충전완료 ({0}분)", "Call time charged ({0} min)"),
         ["distributed"] = ("{0}분 분배되었습니다", "{0} min distributed"),
         ["reclaimed"] = ("{0}분 회수되었습니다", "{0} min reclaimed"),
+        ["caller-number-registered"] = ("발신번호가 등록되었습니다.", "The caller number has been registered."),
+        ["caller-number-code-sent"] = ("인증번호를 보냈습니다.", "A code has been sent."),
+        ["caller-number-proven"] = ("번호 확인이 끝났습니다. 서류를 올려주세요.", "The number is confirmed. Upload the documents."),
+        ["document-uploaded"] = ("서류를 올렸습니다.", "The document has been uploaded."),
+        ["caller-number-submitted"] = ("심사를 요청했습니다.", "Submitted for review."),
+        ["caller-number-deleted"] = ("발신번호가 삭제되었습니다.", "The caller number has been deleted."),
+        ["caller-number-default"] = ("기본 발신번호를 저장했습니다.", "The default caller number has been saved."),
+        ["caller-number-decided"] = ("심사 결과를 저장하고 관리자에게 문자를 보냈습니다.", "Decision saved; the admins have been notified by SMS."),
+        ["member-caller-number"] = ("멤버의 발신번호를 저장했습니다.", "The member's caller number has been saved."),
         ["main-number-requested"] = ("인증요청이 접수되었습니다. 운영자가 확인 후 인증합니다.", "Verification requested. An operator will check the number."),
     };
 

@@ -193,6 +193,10 @@ public static class CallerNumberErrors
     public static readonly ErrorInfo WrongType = new("document_type_not_allowed", 415,
         "PDF, JPEG, PNG 파일만 올릴 수 있습니다.", "Only PDF, JPEG and PNG files can be uploaded.");
     public static readonly ErrorInfo DocumentNotFound = new("document_not_found", 404, "서류를 찾을 수 없습니다.", "Document not found.");
+    /// <summary>The message for a code a web form was redirected with (?err=…); null for anything unknown.</summary>
+    public static string? Localized(string? code) =>
+        code is null ? null : typeof(CallerNumberErrors).GetFields().Select(f => f.GetValue(null)).OfType<ErrorInfo>().FirstOrDefault(e => e.Code == code)?.Localized;
+
     public static readonly ErrorInfo DocumentPurged = new("document_purged", 410,
         "보관 기간이 지나 삭제된 서류입니다. 해시값은 남아 있습니다.", "The document was deleted after its retention period; its hash remains.");
 }

@@ -137,6 +137,36 @@ public static class CallerNumbersApi
         }).WithSummary("Operator: approve, or reject with a reason; the business's admins get an SMS.");
     }
 
+    /// <summary>The web app's upload form and document links (cookie sessions, antiforgery on the form).</summary>
+    public static void MapCallerNumberWebEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/caller-numbers/{numberId:guid}/documents", async (Guid numberId, IFormFile? file, [FromForm] DocumentKind? kind,
+            BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        {
+            var current = await access.CurrentAsync(http.User, ct);
+            if (current is not { Me.IsAdmin: true }) return Results.NotFound();
+            try
+            {
+                await rules.UploadAsync(current, numberId, kind ?? DocumentKind.UsageCertificate, file, ct);
+                return Results.Redirect(Components.Flash.To($"/caller-numbers/{numberId}", "document-uploaded"));
+            }
+            catch (AppProblem e) when (e.Error.Status != 404)
+            {
+                return Results.Redirect($"/caller-numbers/{numberId}?err={e.Error.Code}");
+            }
+        }).RequireAuthorization().ExcludeFromDescription().WithMetadata(new RequestSizeLimitAttribute(CallerNumberRules.MaxDocumentBytes + 64 * 1024));
+
+        app.MapGet("/caller-numbers/{numberId:guid}/documents/{documentId:guid}", async (Guid numberId, Guid documentId,
+            BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        {
+            if (http.User.IsInRole(Claims.OperatorRole))
+                return await DownloadAsync(rules, (await rules.ViewForOperatorAsync(numberId, ct)).Number.BusinessId, numberId, documentId, http, ct);
+            var current = await access.CurrentAsync(http.User, ct);
+            if (current is not { Me.IsAdmin: true }) return Results.NotFound();
+            return await DownloadAsync(rules, current.BusinessId, numberId, documentId, http, ct);
+        }).RequireAuthorization().ExcludeFromDescription();
+    }
+
     /// <summary>Documents are only ever attachments, with sniffing off, so a crafted file cannot run in the app's origin.</summary>
     public static async Task<IResult> DownloadAsync(CallerNumberRules rules, Guid businessId, Guid numberId, Guid documentId, HttpContext http, CancellationToken ct)
     {
