@@ -67,10 +67,12 @@ public sealed class MainNumberVerificationTests
         await (await operatorApi.PostAsJsonAsync(decision, new { approve = false, reason = "이용증명원이 필요합니다" })).ShouldBe(HttpStatusCode.OK);
         var rejected = await ReloadAsync(owner, business.Id);
         Assert.Equal(("Rejected", "이용증명원이 필요합니다"), (rejected.MainNumberState, rejected.MainNumberRejectReason));
+        Assert.Contains(app.Sms.Messages, m => m.To == Web.Infrastructure.KoreanPhone.Parse(owner.Phone)!.Value.E164 && m.Text.Contains("반려: 이용증명원이 필요합니다"));
 
         await owner.Api.PostAsync($"/api/v1/businesses/{business.Id}/main-number/verification", null);
         await (await operatorApi.PostAsJsonAsync(decision, new { approve = true })).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("Verified", (await ReloadAsync(owner, business.Id)).MainNumberState);
+        Assert.Contains(app.Sms.Messages, m => m.Text.Contains("02-2038-0995 인증완료"));
 
         await (await owner.Api.PostAsync($"/api/v1/businesses/{business.Id}/main-number/verification", null)).ShouldBeProblem(HttpStatusCode.Conflict, "main_number_already_verified");
     }
