@@ -13,6 +13,7 @@ using OiCall.Web.Features.Coupons;
 using OiCall.Web.Features.Ledger;
 using OiCall.Web.Features.Members;
 using OiCall.Web.Features.Postpaid;
+using OiCall.Web.Features.Telephony;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 using Scalar.AspNetCore;
@@ -48,6 +49,9 @@ services.AddScoped<CouponRules>();
 services.AddScoped<Statements>();
 services.AddScoped<LedgerSettings>();
 services.AddScoped<CallerNumberRules>();
+services.AddOptions<OiCall.Web.Features.Telephony.SipOptions>().BindConfiguration("Sip");
+services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallAuthorization>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
@@ -101,12 +105,14 @@ await DatabaseSetup.MigrateAsync(app.Services);
 await OperatorSeed.EnsureOperatorAsync(app.Services);
 
 app.UseRequestLocalization(Languages.Configure);
-app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api =>
+// Machines (the API's clients and the SIP edge) get problem details; people get pages.
+static bool ForMachines(HttpContext context) => context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/telephony");
+app.UseWhen(ForMachines, api =>
 {
     api.UseExceptionHandler();
     api.UseStatusCodePages();
 });
-app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), pages =>
+app.UseWhen(context => !ForMachines(context), pages =>
 {
     pages.UseExceptionHandler("/error", createScopeForErrors: true);
     pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
@@ -133,6 +139,8 @@ app.MapCouponsApi();
 app.MapPostpaidApi();
 app.MapCallerNumbersApi();
 app.MapCallerNumberWebEndpoints();
+app.MapTelephonyApi();
+app.MapSipSettingsApi();
 app.MapStatementDownload();
 app.MapRazorComponents<App>();
 

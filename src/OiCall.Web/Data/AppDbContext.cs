@@ -29,6 +29,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<CouponFailure> CouponFailures => Set<CouponFailure>();
     public DbSet<Features.CallerNumbers.CallerNumber> CallerNumbers => Set<Features.CallerNumbers.CallerNumber>();
     public DbSet<Features.CallerNumbers.CallerNumberDocument> CallerNumberDocuments => Set<Features.CallerNumbers.CallerNumberDocument>();
+    public DbSet<Features.Telephony.SipCredential> SipCredentials => Set<Features.Telephony.SipCredential>();
+    public DbSet<Features.Telephony.CallRecord> CallRecords => Set<Features.Telephony.CallRecord>();
     public DbSet<Infrastructure.IdempotentRequest> IdempotentRequests => Set<Infrastructure.IdempotentRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>

@@ -82,6 +82,8 @@ public sealed class TenantIsolationTests
         new("PUT", "/api/v1/businesses/{businessId}/caller-numbers/default", ids => Json(new { callerNumberId = ids.NumberId })),
         new("PUT", "/api/v1/businesses/{businessId}/members/{memberId}/caller-number", ids => Json(new { callerNumberId = ids.NumberId })),
         new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/caller-number", _ => null, Allowed.OwnMemberOnly),
+        new("POST", "/api/v1/businesses/{businessId}/members/{memberId}/sip-password", _ => null),
+        new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/sip-settings", _ => null, Allowed.OwnMemberOnly),
     ];
 
     public static TheoryData<string> RouteNames => new(Routes.Select(r => r.ToString()));
@@ -102,6 +104,8 @@ public sealed class TenantIsolationTests
         var victimMember = await owner.AddMemberAsync(victim.Id, "비밀직원", "010-2424-3535");
         var employeeMember = await owner.AddMemberAsync(victim.Id, "평직원", employee.Phone);
         var outsiderBusiness = await outsider.CreateBusinessAsync("다른업체", "02-888-7777");
+        foreach (var id in new[] { victimMember.Id, employeeMember.Id })
+            await (await owner.Api.PostAsync($"/api/v1/businesses/{victim.Id}/members/{id}/sip-password", null)).ShouldBe(HttpStatusCode.OK);
         var number = await CallerNumbers.CallerNumberCalls.RegisterNumberAsync(owner, victim.Id, "02-2424-1111", "비밀번호");
         var document = await (await CallerNumbers.CallerNumberCalls.UploadAsync(owner, victim.Id, number.Id, CallerNumbers.CallerNumberCalls.Pdf, "비밀.pdf"))
             .Content.ReadFromJsonAsync<CallerNumbers.DocumentDto>(BusinessApi.Json);

@@ -57,6 +57,14 @@ public sealed class Business
     public long LowBalanceWarningSeconds { get; set; } = DefaultLowBalanceWarningSeconds;
     /// <summary>Below this remaining time, a member's line and screen warn.</summary>
     public long MemberLowBalanceWarningSeconds { get; set; } = DefaultMemberLowBalanceWarningSeconds;
+    /// <summary>Operator: calls abroad may be placed (barred by default).</summary>
+    public bool AllowInternational { get; set; }
+    /// <summary>Operator: premium-rate numbers (060…) may be called (barred by default).</summary>
+    public bool AllowPremium { get; set; }
+    /// <summary>Operator: no call may be placed while set.</summary>
+    public bool CallsSuspended { get; set; }
+    /// <summary>Admins' opt-in: call records keep the last four digits of the dialled number (by default nothing of it).</summary>
+    public bool KeepDialledDigits { get; set; }
     /// <summary>The approved caller number calls present unless a member has their own (checked again at use).</summary>
     public Guid? DefaultCallerNumberId { get; set; }
     /// <summary>Bumped by every change to who administers the business; serialises those changes.</summary>

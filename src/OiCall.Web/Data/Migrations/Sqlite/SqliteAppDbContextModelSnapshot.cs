@@ -213,6 +213,15 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("AllowInternational")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowPremium")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CallsSuspended")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -227,6 +236,9 @@ namespace OiCall.Web.Data.Migrations.Sqlite
 
                     b.Property<Guid?>("DeletedBy")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("KeepDialledDigits")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("LowBalanceWarningSeconds")
                         .ValueGeneratedOnAdd()
@@ -683,6 +695,104 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Members");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Telephony.CallRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("AnsweredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AuthorizedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BilledSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CallerNumber")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DialledMasked")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Direction")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EndedBy")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("GrantedSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CallId")
+                        .IsUnique();
+
+                    b.HasIndex("BusinessId", "AuthorizedAt");
+
+                    b.HasIndex("MemberId", "AuthorizedAt");
+
+                    b.ToTable("CallRecords");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Telephony.SipCredential", b =>
+                {
+                    b.Property<Guid>("MemberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Ha1")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("IssuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Realm")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MemberId");
+
+                    b.HasIndex("Username")
+                        .IsUnique();
+
+                    b.ToTable("SipCredentials");
                 });
 
             modelBuilder.Entity("OiCall.Web.Infrastructure.IdempotentRequest", b =>

@@ -1,0 +1,102 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.CallerNumbers;
+using OiCall.Web.Features.Ledger;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Telephony;
+
+/// <summary>
+/// What the SIP edge asks at call setup and reports at call end. Setup answers with the company
+/// number to present and the seconds granted, after holding them; the end settles the hold exactly
+/// once per Call-ID and completes the call record.
+/// </summary>
+public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, CallerNumberRules callerNumbers, TimeProvider clock, IOptions<SipOptions> sip)
+{
+    public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        var caller = await db.SipCredentials.AsNoTracking().Where(c => c.Username == username)
+            .Join(db.Members, c => c.MemberId, m => m.Id, (c, m) => m)
+            .Join(db.Businesses, m => m.BusinessId, b => b.Id, (m, b) => new { Member = m, Business = b })
+            .SingleOrDefaultAsync(ct);
+        if (caller is null) return CallDecision.Refuse(404, "Unknown caller");
+        if (caller.Business.CallsSuspended) return CallDecision.Refuse(403, "Business suspended");
+
+        var (destination, refusal) = Destination(dialled, caller.Business);
+        if (refusal is not null) return refusal;
+
+        // A repeated setup (the app retransmits, the edge retries) gets the first answer.
+        if (await db.CallRecords.AsNoTracking().SingleOrDefaultAsync(r => r.CallId == callId, ct) is { } earlier)
+            return earlier.MemberId == caller.Member.Id && earlier.Outcome == CallOutcome.InProgress
+                ? new CallDecision(200, "OK", earlier.CallerNumber, destination, earlier.GrantedSeconds)
+                : CallDecision.Refuse(403, "Call-ID already used");
+
+        var presented = await callerNumbers.PresentedNumberAsync(caller.Business.Id, caller.Member.Id, ct);
+        if (presented is null) return CallDecision.Refuse(403, "No approved caller number");
+
+        var hold = await ledger.HoldAsync(caller.Business.Id, caller.Member.Id, callId, sip.Value.MaxCallSeconds, ct);
+        if (hold is null) return CallDecision.Refuse(402, "No minutes left");
+
+        db.CallRecords.Add(new CallRecord
+        {
+            CallId = callId, BusinessId = caller.Business.Id, MemberId = caller.Member.Id, Direction = CallDirection.Outbound,
+            CallerNumber = presented.Number, AuthorizedAt = clock.GetUtcNow().UtcDateTime, GrantedSeconds = hold.GrantedSeconds,
+            DialledMasked = caller.Business.KeepDialledDigits ? "****" + destination![^4..] : null,
+        });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The same setup recorded at the same moment by a twin request: the hold is shared, the answer the same.
+            db.ChangeTracker.Clear();
+        }
+        return new CallDecision(200, "OK", presented.Number, destination, hold.GrantedSeconds);
+    }
+
+    /// <summary>
+    /// The call's end. Spoken seconds (never more than granted) are debited once per Call-ID,
+    /// whatever repeats; the record says how it ended. Returns false for a repeat or an unknown call.
+    /// </summary>
+    public async Task<bool> EndAsync(string? callId, bool answered, long durationSeconds, string? endedBy, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        var spoken = answered ? Math.Max(0, durationSeconds) : 0;
+        if (!await ledger.SettleAsync(callId, spoken, ct)) return false;
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var record = await db.CallRecords.SingleOrDefaultAsync(r => r.CallId == callId, ct);
+        if (record is null) return true;
+        record.BilledSeconds = Math.Min(spoken, record.GrantedSeconds);
+        record.EndedAt = now;
+        record.AnsweredAt = answered ? now - TimeSpan.FromSeconds(record.BilledSeconds) : null;
+        record.EndedBy = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
+        record.Outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Korean domestic numbers by default; premium-rate (060) and international only where the
+    /// operator allowed them. Returns the number in E.164, or the refusal.
+    /// </summary>
+    private static (string? Destination, CallDecision? Refusal) Destination(string? dialled, Business business)
+    {
+        var typed = (dialled ?? "").Trim();
+        var digits = new string(typed.Where(char.IsAsciiDigit).ToArray());
+        var international = typed.StartsWith('+') ? !digits.StartsWith("82", StringComparison.Ordinal) : digits.StartsWith("00", StringComparison.Ordinal);
+        if (international)
+        {
+            if (!business.AllowInternational) return (null, CallDecision.Refuse(403, "International calls barred"));
+            var e164 = "+" + (typed.StartsWith('+') ? digits : digits[2..].TrimStart('0'));
+            return e164.Length is >= 9 and <= 16 ? (e164, null) : (null, CallDecision.Refuse(404, "Invalid number"));
+        }
+        if (KoreanPhone.Parse(typed) is not { } number) return (null, CallDecision.Refuse(404, "Invalid number"));
+        if (KoreanPhone.IsPremiumRate(number.E164) && !business.AllowPremium) return (null, CallDecision.Refuse(403, "Premium-rate numbers barred"));
+        return (number.E164, null);
+    }
+}

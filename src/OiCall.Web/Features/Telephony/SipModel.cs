@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Web.Features.Telephony;
+
+/// <summary>Where members' SIP apps connect, and how the edge and the control plane trust each other (configuration "Sip").</summary>
+public sealed class SipOptions
+{
+    public bool Enabled { get; set; }
+    /// <summary>The SIP domain and digest realm members' apps use.</summary>
+    public string Domain { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 5060;
+    public string Transport { get; set; } = "UDP";
+    /// <summary>No single call is granted more than this, whatever the wallet holds.</summary>
+    public long MaxCallSeconds { get; set; } = 4 * 60 * 60;
+}
+
+/// <summary>A member's SIP account: the password is shown once at issue and stored only as HA1.</summary>
+public sealed class SipCredential
+{
+    public Guid MemberId { get; init; }
+    public Guid BusinessId { get; init; }
+    /// <summary>Globally unique user part (e.g. "oc40318275").</summary>
+    public required string Username { get; init; }
+    /// <summary>MD5(username:realm:password), what digest authentication needs and nothing more.</summary>
+    public required string Ha1 { get; set; }
+    public required string Realm { get; set; }
+    public DateTime IssuedAt { get; set; }
+}
+
+public enum CallDirection { Outbound = 0, Inbound = 1 }
+
+public enum CallOutcome
+{
+    /// <summary>Authorized; no end report yet.</summary>
+    InProgress = 0,
+    Answered = 1,
+    NotAnswered = 2,
+    /// <summary>Cut by the edge at the granted time.</summary>
+    TimedOut = 3,
+    /// <summary>No end report came; the hold expired and nothing was billed.</summary>
+    Lost = 4,
+}
+
+/// <summary>
+/// 통화 기록: who called, with which company number, when and for how long. The dialled number is
+/// not kept unless the business opted in, and then only its last four digits.
+/// </summary>
+public sealed class CallRecord
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public required string CallId { get; init; }
+    public Guid BusinessId { get; init; }
+    public Guid MemberId { get; init; }
+    public CallDirection Direction { get; init; }
+    /// <summary>E.164 of the caller number presented.</summary>
+    public required string CallerNumber { get; init; }
+    /// <summary>"****1234" when the business keeps dialled numbers; otherwise null.</summary>
+    public string? DialledMasked { get; init; }
+    public DateTime AuthorizedAt { get; init; }
+    public long GrantedSeconds { get; init; }
+    public DateTime? AnsweredAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public long BilledSeconds { get; set; }
+    public CallOutcome Outcome { get; set; }
+    /// <summary>"caller", "callee", "edge" (timeout) or "expired".</summary>
+    public string? EndedBy { get; set; }
+}
+
+internal sealed class SipCredentialConfiguration : IEntityTypeConfiguration<SipCredential>
+{
+    public void Configure(EntityTypeBuilder<SipCredential> b)
+    {
+        b.HasKey(x => x.MemberId);
+        b.HasIndex(x => x.Username).IsUnique();
+        b.Property(x => x.Username).HasMaxLength(32);
+        b.Property(x => x.Ha1).HasMaxLength(32);
+        b.Property(x => x.Realm).HasMaxLength(100);
+    }
+}
+
+internal sealed class CallRecordConfiguration : IEntityTypeConfiguration<CallRecord>
+{
+    public void Configure(EntityTypeBuilder<CallRecord> b)
+    {
+        b.HasIndex(x => x.CallId).IsUnique();
+        b.HasIndex(x => new { x.BusinessId, x.AuthorizedAt });
+        b.HasIndex(x => new { x.MemberId, x.AuthorizedAt });
+        b.Property(x => x.CallId).HasMaxLength(200);
+        b.Property(x => x.CallerNumber).HasMaxLength(16);
+        b.Property(x => x.DialledMasked).HasMaxLength(16);
+        b.Property(x => x.EndedBy).HasMaxLength(16);
+    }
+}
+
+public static class TelephonyErrors
+{
+    public static readonly ErrorInfo EdgeOnly = new("edge_secret_required", 401, "SIP 서버 전용입니다.", "For the SIP edge only.");
+    public static readonly ErrorInfo BadCallId = new("invalid_call_id", 400, "Call-ID가 필요합니다.", "A Call-ID is required.");
+}
+
+/// <summary>The answer the edge acts on: SIP code 200 means relay, anything else is the refusal to send.</summary>
+public sealed record CallDecision(int Code, string Reason, string? CallerNumber = null, string? Destination = null, long GrantedSeconds = 0)
+{
+    public static CallDecision Refuse(int code, string reason) => new(code, reason);
+}

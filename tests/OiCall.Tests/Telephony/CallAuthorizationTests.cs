@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OiCall.Tests.CallerNumbers;
+using OiCall.Tests.Support;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Ledger;
+using OiCall.Web.Features.Telephony;
+using OiCall.Web.Infrastructure;
+
+namespace OiCall.Tests.Telephony;
+
+public sealed record DecisionDto(int Code, string Reason, string? CallerNumber, string? Destination, long GrantedSeconds);
+public sealed record SipSettingsDto(string Username, string Domain, int Port, string Transport, string? Password, DateTime? IssuedAt, string? ProvisioningUri);
+
+/// <summary>The control plane's side of a call: digest credentials, authorization with a hold, and the end report.</summary>
+public sealed class CallAuthorizationTests
+{
+    private sealed record Setup(TestApp App, HttpClient Edge, Person Owner, BusinessDto Business, MemberDto Member, SipSettingsDto Sip);
+
+    private static async Task<Setup> SetUpAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, long walletSeconds = 600, bool approvedNumber = true)
+    {
+        var app = await TestApp.StartAsync(provider);
+        var owner = await app.PersonAsync("사장");
+        var business = await owner.CreateBusinessAsync("통화상사");
+        var member = await owner.AddMemberAsync(business.Id, "영업", "010-3131-4242");
+        if (approvedNumber)
+        {
+            var number = await app.ApprovedNumberAsync(owner, business.Id, "02-555-1234");
+            await (await owner.Api.PutAsJsonAsync($"{CallerNumberCalls.Base(business.Id)}/default", new { callerNumberId = number.Id })).ShouldBe(HttpStatusCode.NoContent);
+        }
+        if (walletSeconds > 0)
+        {
+            await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, (walletSeconds + 59) / 60)).Single());
+            await (await owner.AllocateAsync(business.Id, member.Id, walletSeconds)).ShouldBe(HttpStatusCode.OK);
+        }
+        var issued = await owner.Api.PostAsync($"/api/v1/businesses/{business.Id}/members/{member.Id}/sip-password", null);
+        await issued.ShouldBe(HttpStatusCode.OK);
+        var edge = app.Client();
+        edge.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()));
+        return new Setup(app, edge, owner, business, member, (await issued.Content.ReadFromJsonAsync<SipSettingsDto>(BusinessApi.Json))!);
+    }
+
+    private static async Task<DecisionDto> AuthorizeAsync(HttpClient edge, string callId, string username, string dialled)
+    {
+        var response = await edge.PostAsJsonAsync("/telephony/v1/calls/authorize", new { callId, username, dialled });
+        await response.ShouldBe(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<DecisionDto>(BusinessApi.Json))!;
+    }
+
+    private static async Task<bool> EndAsync(HttpClient edge, string callId, bool answered, long durationSeconds, string endedBy = "caller")
+    {
+        var response = await edge.PostAsJsonAsync("/telephony/v1/calls/end", new { callId, answered, durationSeconds, endedBy });
+        await response.ShouldBe(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<CallEndResponse>(BusinessApi.Json))!.Settled;
+    }
+
+    [Fact]
+    public async Task The_SIP_password_is_shown_once_and_kept_only_as_HA1()
+    {
+        var s = await SetUpAsync(walletSeconds: 0, approvedNumber: false);
+        await using var _ = s.App;
+        Assert.Matches("^oc[0-9]{8}$", s.Sip.Username);
+        Assert.Equal(20, s.Sip.Password!.Length);
+        Assert.StartsWith($"sip:{s.Sip.Username}:", s.Sip.ProvisioningUri);
+
+        var settings = (await s.Owner.Api.GetFromJsonAsync<SipSettingsDto>($"/api/v1/businesses/{s.Business.Id}/members/{s.Member.Id}/sip-settings", BusinessApi.Json))!;
+        Assert.Equal((s.Sip.Username, null), (settings.Username, settings.Password));
+
+        var ha1 = await s.Edge.GetFromJsonAsync<Ha1Response>($"/telephony/v1/credentials/{s.Sip.Username}", BusinessApi.Json);
+        Assert.Equal(SipAccounts.Ha1(s.Sip.Username, "127.0.0.1", s.Sip.Password), ha1!.Ha1);
+        await using (var db = s.App.Db())
+            Assert.DoesNotContain(s.Sip.Password, System.Text.Json.JsonSerializer.Serialize(await db.SipCredentials.ToListAsync()));
+        await (await s.Edge.GetAsync("/telephony/v1/credentials/oc00000000")).ShouldBe(HttpStatusCode.NotFound);
+
+        // A reset keeps the username and invalidates the old password.
+        var reset = (await (await s.Owner.Api.PostAsync($"/api/v1/businesses/{s.Business.Id}/members/{s.Member.Id}/sip-password", null)).Content.ReadFromJsonAsync<SipSettingsDto>(BusinessApi.Json))!;
+        Assert.Equal(s.Sip.Username, reset.Username);
+        Assert.NotEqual(ha1.Ha1, (await s.Edge.GetFromJsonAsync<Ha1Response>($"/telephony/v1/credentials/{s.Sip.Username}", BusinessApi.Json))!.Ha1);
+    }
+
+    [Fact]
+    public async Task The_edge_endpoints_need_the_shared_secret_and_stay_out_of_the_public_document()
+    {
+        var s = await SetUpAsync(walletSeconds: 0, approvedNumber: false);
+        await using var _ = s.App;
+        var stranger = s.App.Client();
+        await (await stranger.GetAsync($"/telephony/v1/credentials/{s.Sip.Username}")).ShouldBeProblem(HttpStatusCode.Unauthorized, "edge_secret_required");
+        stranger.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, "guess");
+        await (await stranger.PostAsJsonAsync("/telephony/v1/calls/authorize", new { callId = "x", username = s.Sip.Username, dialled = "0212345678" }))
+            .ShouldBeProblem(HttpStatusCode.Unauthorized, "edge_secret_required");
+        Assert.DoesNotContain("/telephony", await stranger.GetStringAsync("/openapi/v1.json"));
+    }
+
+    [Fact]
+    public async Task An_allowed_call_presents_the_company_number_and_holds_the_granted_time()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+
+        var decision = await AuthorizeAsync(s.Edge, "call-1@edge", s.Sip.Username, "031-777-8888");
+        Assert.Equal((200, "+8225551234", "+82317778888", 600L), (decision.Code, decision.CallerNumber, decision.Destination, decision.GrantedSeconds));
+        var balance = await s.Owner.Api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/businesses/{s.Business.Id}/members/{s.Member.Id}/balance");
+        Assert.Equal((0, 600), (balance.GetProperty("seconds").GetInt64(), balance.GetProperty("heldSeconds").GetInt64()));
+
+        // The app retransmits: same answer, nothing more held.
+        Assert.Equal(decision, await AuthorizeAsync(s.Edge, "call-1@edge", s.Sip.Username, "031-777-8888"));
+
+        Assert.True(await EndAsync(s.Edge, "call-1@edge", true, 75));
+        Assert.False(await EndAsync(s.Edge, "call-1@edge", true, 75));
+        balance = await s.Owner.Api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/businesses/{s.Business.Id}/members/{s.Member.Id}/balance");
+        Assert.Equal((525, 0), (balance.GetProperty("seconds").GetInt64(), balance.GetProperty("heldSeconds").GetInt64()));
+
+        // The record keeps who, which number, when and how long — not whom.
+        await using var db = s.App.Db();
+        var record = await db.CallRecords.SingleAsync();
+        Assert.Equal(("+8225551234", 75L, CallOutcome.Answered, (string?)null), (record.CallerNumber, record.BilledSeconds, record.Outcome, record.DialledMasked));
+        Assert.DoesNotContain("7778888", System.Text.Json.JsonSerializer.Serialize(record));
+    }
+
+    [Fact]
+    public async Task Refusals_carry_the_SIP_code_the_edge_answers_with()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+
+        Assert.Equal(404, (await AuthorizeAsync(s.Edge, "c1", "oc00000000", "0212345678")).Code);
+        Assert.Equal(404, (await AuthorizeAsync(s.Edge, "c2", s.Sip.Username, "12")).Code);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "c3", s.Sip.Username, "+1 212 555 0100")).Code);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "c4", s.Sip.Username, "001-1-212-555-0100")).Code);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "c5", s.Sip.Username, "060-700-1234")).Code);
+
+        // The whole wallet held by one call: the next gets 402 until the first ends.
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "c6", s.Sip.Username, "0212345678")).Code);
+        var noMinutes = await AuthorizeAsync(s.Edge, "c7", s.Sip.Username, "0212345678");
+        Assert.Equal((402, 0L), (noMinutes.Code, noMinutes.GrantedSeconds));
+        await EndAsync(s.Edge, "c6", false, 0);
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "c8", s.Sip.Username, "0212345678")).Code);
+
+        // Without an approved caller number nobody calls.
+        var bare = await SetUpAsync(approvedNumber: false);
+        await using var __ = bare.App;
+        Assert.Equal(403, (await AuthorizeAsync(bare.Edge, "c9", bare.Sip.Username, "0212345678")).Code);
+        await using var db = bare.App.Db();
+        Assert.Equal(0, await db.CallHolds.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_business_that_opted_in_keeps_the_last_four_digits()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        await using (var db = s.App.Db())
+            await db.Businesses.Where(b => b.Id == s.Business.Id).ExecuteUpdateAsync(u => u.SetProperty(b => b.KeepDialledDigits, true));
+        await AuthorizeAsync(s.Edge, "kept", s.Sip.Username, "031-777-8888");
+        await using var check = s.App.Db();
+        Assert.Equal("****8888", (await check.CallRecords.SingleAsync()).DialledMasked);
+    }
+
+    [Fact]
+    public async Task Twenty_simultaneous_calls_never_spend_more_than_the_wallets_and_an_end_report_debits_once()
+    {
+        var s = await SetUpAsync(DatabaseProvider.Postgres, walletSeconds: 300);
+        await using var _ = s.App;
+        var second = await s.Owner.AddMemberAsync(s.Business.Id, "상담", "010-3131-5353");
+        await s.Owner.ChargeAsync(s.Business.Id, (await s.App.IssueCouponsAsync(1, 5)).Single());
+        await (await s.Owner.AllocateAsync(s.Business.Id, second.Id, 300)).ShouldBe(HttpStatusCode.OK);
+        var secondSip = (await (await s.Owner.Api.PostAsync($"/api/v1/businesses/{s.Business.Id}/members/{second.Id}/sip-password", null)).Content.ReadFromJsonAsync<SipSettingsDto>(BusinessApi.Json))!;
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            AuthorizeAsync(s.Edge, $"burst-{i}", i % 2 == 0 ? s.Sip.Username : secondSip.Username, "0212345678")));
+        Assert.Equal(600, decisions.Sum(d => d.GrantedSeconds));
+        Assert.All(decisions, d => Assert.Contains(d.Code, new[] { 200, 402 }));
+
+        var granted = Enumerable.Range(0, 20).Where(i => decisions[i].Code == 200).ToList();
+        var reports = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => EndAsync(s.Edge, $"burst-{granted[0]}", true, 40)));
+        Assert.Single(reports, settled => settled);
+        foreach (var i in granted.Skip(1)) await EndAsync(s.Edge, $"burst-{i}", true, 10);
+
+        await using var db = s.App.Db();
+        Assert.Equal(40 + 10L * (granted.Count - 1), await db.LedgerEntries.Where(e => e.Kind == TransferKind.CallSettle).SumAsync(e => e.Seconds));
+        Assert.Equal(0, await db.LedgerAccounts.SumAsync(a => a.Balance));
+    }
+}
