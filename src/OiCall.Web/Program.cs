@@ -52,6 +52,8 @@ services.AddScoped<CallerNumberRules>();
 services.AddOptions<OiCall.Web.Features.Telephony.SipOptions>().BindConfiguration("Sip");
 services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallAuthorization>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();

@@ -182,4 +182,65 @@ public sealed class CallAuthorizationTests
         Assert.Equal(40 + 10L * (granted.Count - 1), await db.LedgerEntries.Where(e => e.Kind == TransferKind.CallSettle).SumAsync(e => e.Seconds));
         Assert.Equal(0, await db.LedgerAccounts.SumAsync(a => a.Balance));
     }
+
+    [Fact]
+    public async Task Operators_bar_or_allow_destinations_and_suspend_calls()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        var operatorApi = await s.App.OperatorAsync();
+        var policy = $"/api/v1/operator/businesses/{s.Business.Id}/call-policy";
+        await (await s.Owner.Api.PutAsJsonAsync(policy, new { allowInternational = true, allowPremium = true, callsSuspended = false })).ShouldBe(HttpStatusCode.Forbidden);
+
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = true, allowPremium = false, callsSuspended = false })).ShouldBe(HttpStatusCode.OK);
+        var abroad = await AuthorizeAsync(s.Edge, "abroad", s.Sip.Username, "+1 212 555 0100");
+        Assert.Equal((200, "+12125550100"), (abroad.Code, abroad.Destination));
+        await EndAsync(s.Edge, "abroad", false, 0);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "premium", s.Sip.Username, "060-700-1234")).Code);
+
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = false, allowPremium = false, callsSuspended = true })).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "suspended", s.Sip.Username, "0212345678")).Code);
+    }
+
+    [Fact]
+    public async Task Admins_see_every_members_calls_and_a_member_only_their_own()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        var colleague = await s.App.PersonAsync("동료", "010-3131-9999");
+        var colleagueMember = await s.Owner.AddMemberAsync(s.Business.Id, "동료", colleague.Phone);
+        var memberPerson = await s.App.PersonAsync("영업", "010-3131-4242");
+        await AuthorizeAsync(s.Edge, "mine", s.Sip.Username, "0212345678");
+        await EndAsync(s.Edge, "mine", true, 30);
+
+        var all = await s.Owner.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/businesses/{s.Business.Id}/calls?month=2026-11");
+        Assert.Single(all!);
+        Assert.Equal(30, all![0].GetProperty("billedSeconds").GetInt64());
+        Assert.Empty((await colleague.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/businesses/{s.Business.Id}/calls?memberId={s.Member.Id}"))!);
+        Assert.Single((await memberPerson.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/businesses/{s.Business.Id}/calls"))!);
+        Assert.NotEqual(Guid.Empty, colleagueMember.Id);
+
+        await (await s.Owner.Api.PutAsJsonAsync($"/api/v1/businesses/{s.Business.Id}/call-privacy", new { keepDialledDigits = true })).ShouldBe(HttpStatusCode.OK);
+        await AuthorizeAsync(s.Edge, "kept-now", s.Sip.Username, "031-777-8888");
+        var calls = await s.Owner.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/businesses/{s.Business.Id}/calls");
+        Assert.Contains(calls!, c => c.GetProperty("dialledMasked").GetString() == "****8888");
+    }
+
+    [Fact]
+    public async Task The_member_page_issues_the_password_once_with_a_QR_code()
+    {
+        var s = await SetUpAsync(walletSeconds: 0, approvedNumber: false);
+        await using var _ = s.App;
+        var browser = s.App.Client();
+        await WebLogin.LogInAsync(s.App, browser, s.Owner.LoginId, s.Owner.Phone);
+        var page = await browser.GetStringAsync($"/members/{s.Member.Id}");
+        Assert.Contains(s.Sip.Username, page);
+        Assert.DoesNotContain("data-sip-password", page);
+
+        var reset = await WebLogin.PostFormAsync(browser, $"/members/{s.Member.Id}", page, "sip-password", []);
+        var html = await reset.Content.ReadAsStringAsync();
+        Assert.Contains("data-sip-password", html);
+        Assert.Contains("<svg", html);
+        Assert.DoesNotContain("data-sip-password", await browser.GetStringAsync($"/members/{s.Member.Id}"));
+    }
 }

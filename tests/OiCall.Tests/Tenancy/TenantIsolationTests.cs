@@ -84,6 +84,9 @@ public sealed class TenantIsolationTests
         new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/caller-number", _ => null, Allowed.OwnMemberOnly),
         new("POST", "/api/v1/businesses/{businessId}/members/{memberId}/sip-password", _ => null),
         new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/sip-settings", _ => null, Allowed.OwnMemberOnly),
+        new("GET", "/api/v1/businesses/{businessId}/calls", _ => null, Allowed.AnyMember),
+        new("PUT", "/api/v1/businesses/{businessId}/call-privacy", _ => Json(new { keepDialledDigits = true })),
+        new("PUT", "/api/v1/operator/businesses/{businessId}/call-policy", _ => Json(new { allowInternational = true, allowPremium = true, callsSuspended = false }), Allowed.OperatorOnly),
     ];
 
     public static TheoryData<string> RouteNames => new(Routes.Select(r => r.ToString()));

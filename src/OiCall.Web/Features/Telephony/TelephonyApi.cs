@@ -53,6 +53,26 @@ public static class TelephonyApi
             return await accounts.IssueAsync(admin, await rules.GetAsync(admin, memberId, ct), ct);
         }).WithSummary("Issue or reset the member's SIP password. It is in this answer only (with a provisioning URI for a QR code).");
 
+        app.MapGet("/api/v1/businesses/{businessId:guid}/calls", async (Guid businessId, Guid? memberId, string? month, BusinessAccess access, CallHistory history, TimeProvider clock, HttpContext http, CancellationToken ct) =>
+        {
+            var me = await access.MemberAsync(businessId, http.User, ct);
+            var period = string.IsNullOrEmpty(month) ? Postpaid.StatementMonth.Of(clock.GetUtcNow()) : Postpaid.StatementMonth.Parse(month);
+            return await history.ListAsync(me, memberId, period, ct);
+        }).WithTags("Calls").RequireAuthorization(ApiAuth.Policy)
+          .WithSummary("통화 내역 for a Korean month: admins see every member (or memberId), a member only their own. No dialled numbers unless the business opted in (last 4 digits).");
+
+        app.MapPut("/api/v1/businesses/{businessId:guid}/call-privacy", async (Guid businessId, CallPrivacyRequest body, BusinessAccess access, CallPolicy policy, HttpContext http, CancellationToken ct) =>
+            CallPolicy.Response(await policy.SetPrivacyAsync(await access.AdminAsync(businessId, http.User, ct), body.KeepDialledDigits, ct)))
+            .WithTags("Calls").RequireAuthorization(ApiAuth.Policy)
+            .WithSummary("Opt in (or out) to keeping the last four digits of dialled numbers in call records. Off by default.");
+
+        app.MapPut("/api/v1/operator/businesses/{businessId:guid}/call-policy", async (Guid businessId, CallPolicyRequest body, CallPolicy policy, HttpContext http, CancellationToken ct) =>
+        {
+            OperatorAccess.Require(http.User);
+            return CallPolicy.Response(await policy.SetPolicyAsync(http.User.AccountId(), businessId, body, ct));
+        }).WithTags("Operator").RequireAuthorization(ApiAuth.Policy)
+          .WithSummary("Operator: allow international or premium-rate destinations, or suspend a business's calls.");
+
         members.MapGet("/sip-settings", async (Guid businessId, Guid memberId, BusinessAccess access, MemberRules rules, SipAccounts accounts, HttpContext http, CancellationToken ct) =>
         {
             var member = await rules.GetAsync(await access.MemberAsync(businessId, http.User, ct), memberId, ct);

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Postpaid;
+
+namespace OiCall.Web.Features.Telephony;
+
+public sealed record CallLine(Guid Id, DateTime At, Guid MemberId, string MemberName, CallDirection Direction, string CallerNumber,
+    string? DialledMasked, CallOutcome Outcome, long BilledSeconds, string? EndedBy);
+
+/// <summary>통화 내역: admins see every member's calls, a member only their own; a Korean month at a time.</summary>
+public sealed class CallHistory(AppDbContext db)
+{
+    public async Task<IReadOnlyList<CallLine>> ListAsync(Membership me, Guid? memberId, StatementMonth month, CancellationToken ct = default)
+    {
+        // A plain member's view is always their own, whatever they ask for.
+        var who = me.Me.IsAdmin ? memberId : me.Me.Id;
+        var (start, end) = (month.StartUtc, month.EndUtc);
+        var query = db.CallRecords.AsNoTracking().Where(r => r.BusinessId == me.BusinessId && r.AuthorizedAt >= start && r.AuthorizedAt < end);
+        if (who is { } id) query = query.Where(r => r.MemberId == id);
+        var rows = await query.OrderByDescending(r => r.AuthorizedAt).Take(1000)
+            .Select(r => new { r, Name = db.Members.IgnoreQueryFilters().Where(m => m.Id == r.MemberId).Select(m => m.Name).FirstOrDefault() })
+            .ToListAsync(ct);
+        return rows.Select(x => new CallLine(x.r.Id, x.r.AuthorizedAt, x.r.MemberId, x.Name ?? "?", x.r.Direction, x.r.CallerNumber,
+            x.r.DialledMasked, x.r.Outcome, x.r.BilledSeconds, x.r.EndedBy)).ToList();
+    }
+
+    public static string Label(CallOutcome outcome) => outcome switch
+    {
+        CallOutcome.InProgress => Infrastructure.Text.Pick("통화 중", "In progress"),
+        CallOutcome.Answered => Infrastructure.Text.Pick("통화", "Answered"),
+        CallOutcome.NotAnswered => Infrastructure.Text.Pick("연결 안 됨", "Not answered"),
+        CallOutcome.TimedOut => Infrastructure.Text.Pick("시간 소진으로 종료", "Ended: time used up"),
+        _ => Infrastructure.Text.Pick("종료 보고 없음", "No end report"),
+    };
+}
