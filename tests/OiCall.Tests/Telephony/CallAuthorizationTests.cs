@@ -243,4 +243,21 @@ public sealed class CallAuthorizationTests
         Assert.Contains("<svg", html);
         Assert.DoesNotContain("data-sip-password", await browser.GetStringAsync($"/members/{s.Member.Id}"));
     }
+
+    [Fact]
+    public async Task A_call_whose_end_never_comes_gives_its_time_back_after_the_grace()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        await AuthorizeAsync(s.Edge, "silent", s.Sip.Username, "0212345678");
+        s.App.Clock.Advance(TimeSpan.FromSeconds(600) + LedgerService.HoldGrace + TimeSpan.FromSeconds(1));
+        await LedgerHousekeeping.RunOnceAsync(s.App.Services.GetRequiredService<IServiceScopeFactory>(), CancellationToken.None);
+
+        await using var db = s.App.Db();
+        var record = await db.CallRecords.SingleAsync();
+        Assert.Equal((CallOutcome.Lost, 0L), (record.Outcome, record.BilledSeconds));
+        Assert.Equal(600, await db.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet).SumAsync(a => a.Balance));
+        // A report that finally arrives changes nothing.
+        Assert.False(await EndAsync(s.Edge, "silent", true, 30));
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Postpaid;
 using OiCall.Web.Infrastructure;
@@ -23,11 +24,14 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
     {
         if (!options.Value.Enabled) return;
         using var timer = new PeriodicTimer(options.Value.Interval);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         do
         {
             try
             {
-                await RunOnceAsync(scopes, stoppingToken);
+                // Right after a start, edges replay the call ends they spooled while this instance was
+                // down: give them the grace period before holds without a report are expired.
+                await RunOnceAsync(scopes, stoppingToken, expireHolds: started.Elapsed >= LedgerService.HoldGrace);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -37,11 +41,19 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    public static async Task RunOnceAsync(IServiceScopeFactory scopes, CancellationToken ct)
+    public static async Task RunOnceAsync(IServiceScopeFactory scopes, CancellationToken ct, bool expireHolds = true)
     {
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
-        await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
+        if (expireHolds)
+        {
+            await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
+            // Their calls' records say so: nothing was billed because no end was reported.
+            var db = services.GetRequiredService<AppDbContext>();
+            await db.CallRecords
+                .Where(r => r.Outcome == Telephony.CallOutcome.InProgress && db.CallHolds.Any(h => h.CallId == r.CallId && h.State == HoldState.Expired))
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Outcome, Telephony.CallOutcome.Lost).SetProperty(r => r.EndedBy, "expired"), ct);
+        }
         await services.GetRequiredService<Statements>().BillClosedMonthsAsync(ct);
         await services.GetRequiredService<CallerNumbers.CallerNumberRules>().PurgeExpiredDocumentsAsync(ct);
         await IdempotencyMiddleware.PurgeAsync(services.GetRequiredService<AppDbContext>(), services.GetRequiredService<TimeProvider>(), ct);

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace OiCall.Web.Infrastructure.SipEdge;
+
+/// <summary>What one Kamailio edge is started with.</summary>
+public sealed record SipEdgeSettings
+{
+    /// <summary>The address members' SIP apps reach (UDP).</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 5060;
+    /// <summary>Digest realm; must be the control plane's Sip:Domain (HA1 is computed with it).</summary>
+    public string Domain { get; init; } = "127.0.0.1";
+    /// <summary>Base of the control plane's edge endpoints, e.g. http://127.0.0.1:5080/telephony/v1.</summary>
+    public required string ControlPlaneUrl { get; init; }
+    public required string EdgeSecret { get; init; }
+    public string TrunkHost { get; init; } = "127.0.0.1";
+    public int TrunkPort { get; init; } = 5070;
+    /// <summary>deploy/kamailio/kamailio.cfg of this repository.</summary>
+    public required string ConfigPath { get; init; }
+    /// <summary>Where Kamailio keeps its runtime files (a folder of the project, not /run).</summary>
+    public required string RuntimeDirectory { get; init; }
+    public string KamailioPath { get; init; } = "kamailio";
+}
+
+/// <summary>
+/// One Kamailio child process, started in the foreground (-DD -E) with the project's configuration
+/// and stopped by its PID (SIGTERM, then kill if it lingers).
+/// </summary>
+public sealed class SipEdgeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ILogger _logger;
+    private readonly LinkedList<string> _recent = new();
+    private readonly Lock _lock = new();
+    private int _stopped;
+
+    private SipEdgeProcess(Process process, SipEdgeSettings settings, ILogger logger)
+    {
+        _process = process;
+        Settings = settings;
+        _logger = logger;
+    }
+
+    public SipEdgeSettings Settings { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines Kamailio logged (for diagnosing a failed test or start).</summary>
+    public string RecentLog
+    {
+        get { lock (_lock) return string.Join('\n', _recent); }
+    }
+
+    /// <summary>The Kamailio executable on PATH (or the configured path), or null when not installed.</summary>
+    public static string? FindKamailio(string configured = "kamailio")
+    {
+        if (configured.Contains('/')) return File.Exists(configured) ? configured : null;
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        foreach (var folder in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/usr/local/sbin", "/sbin"]))
+        {
+            var candidate = Path.Combine(folder, configured);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Starts Kamailio and waits until it answers an OPTIONS on its port (or fails).</summary>
+    public static async Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default)
+    {
+        var executable = FindKamailio(settings.KamailioPath)
+            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules.");
+        if (!File.Exists(settings.ConfigPath)) throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
+        Directory.CreateDirectory(settings.RuntimeDirectory);
+
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = settings.RuntimeDirectory,
+        };
+        foreach (var argument in Arguments(settings)) start.ArgumentList.Add(argument);
+        // The secret stays off the command line (ps shows arguments to every local user).
+        start.Environment["OICALL_EDGE_SECRET"] = settings.EdgeSecret;
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Kamailio did not start.");
+        var edge = new SipEdgeProcess(process, settings, logger);
+        process.ErrorDataReceived += (_, e) => edge.OnLine(e.Data);
+        process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+
+        try
+        {
+            await edge.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(10), ct);
+        }
+        catch
+        {
+            await edge.DisposeAsync();
+            throw;
+        }
+        logger.LogInformation("SIP edge (Kamailio, PID {Pid}) listening on udp:{Address}:{Port}, trunk {TrunkHost}:{TrunkPort}",
+            process.Id, settings.ListenAddress, settings.Port, settings.TrunkHost, settings.TrunkPort);
+        return edge;
+    }
+
+    /// <summary>The command line: kamailio -f CFG -DD -E -Y RUNDIR -A NAME=value …</summary>
+    public static IReadOnlyList<string> Arguments(SipEdgeSettings s) =>
+    [
+        "-f", s.ConfigPath, "-DD", "-E", "-Y", s.RuntimeDirectory,
+        "-A", $"LISTEN=udp:{s.ListenAddress}:{s.Port}",
+        "-A", $"SIP_DOMAIN={Quoted(s.Domain)}",
+        "-A", $"CP_URL={Quoted(s.ControlPlaneUrl.TrimEnd('/'))}",
+        "-A", $"TRUNK_HOST={Quoted(s.TrunkHost)}",
+        "-A", $"TRUNK_PORT={s.TrunkPort}",
+        "-A", $"SELF={Quoted($"sip:{s.ListenAddress}:{s.Port}")}",
+    ];
+
+    private static string Quoted(string value) =>
+        value.Any(c => c is '"' or '\\' or '\r' or '\n') ? throw new ArgumentException($"Unsupported character in SIP edge setting: {value}") : $"\"{value}\"";
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (_lock)
+        {
+            _recent.AddLast(line);
+            if (_recent.Count > 400) _recent.RemoveFirst();
+        }
+        if (line.Contains("CRITICAL", StringComparison.Ordinal) || line.Contains("ERROR", StringComparison.Ordinal)) _logger.LogWarning("kamailio: {Line}", line);
+        else _logger.LogDebug("kamailio: {Line}", line);
+    }
+
+    private async Task WaitUntilAnsweringAsync(TimeSpan limit, CancellationToken ct)
+    {
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Parse(Settings.ListenAddress), 0));
+        var local = (IPEndPoint)udp.Client.LocalEndPoint!;
+        var target = new IPEndPoint(IPAddress.Parse(Settings.ListenAddress), Settings.Port);
+        var deadline = DateTime.UtcNow + limit;
+        for (var attempt = 1; DateTime.UtcNow < deadline; attempt++)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"Kamailio exited with {_process.ExitCode}:\n{RecentLog}");
+            var options = Encoding.ASCII.GetBytes(
+                $"OPTIONS sip:{Settings.ListenAddress}:{Settings.Port} SIP/2.0\r\n" +
+                $"Via: SIP/2.0/UDP {local.Address}:{local.Port};branch=z9hG4bK-ready-{Guid.NewGuid():N}\r\n" +
+                "Max-Forwards: 70\r\n" +
+                $"From: <sip:ready@{local.Address}>;tag=ready{attempt}\r\n" +
+                $"To: <sip:{Settings.ListenAddress}:{Settings.Port}>\r\n" +
+                $"Call-ID: ready-{Guid.NewGuid():N}\r\n" +
+                $"CSeq: {attempt} OPTIONS\r\n" +
+                "Content-Length: 0\r\n\r\n");
+            await udp.SendAsync(options, target, ct);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(200));
+            try
+            {
+                var answer = await udp.ReceiveAsync(wait.Token);
+                if (Encoding.ASCII.GetString(answer.Buffer).StartsWith("SIP/2.0 200", StringComparison.Ordinal)) return;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            catch (SocketException) { await Task.Delay(100, ct); }
+        }
+        throw new TimeoutException($"Kamailio did not answer on udp:{Settings.ListenAddress}:{Settings.Port}:\n{RecentLog}");
+    }
+
+    [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SysKill(int pid, int signal);
+
+    /// <summary>SIGTERM to the main process (it ends its children), then a hard kill after 5 s.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        try
+        {
+            if (!_process.HasExited)
+            {
+                if (!OperatingSystem.IsWindows()) _ = SysKill(_process.Id, 15);
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try { await _process.WaitForExitAsync(wait.Token); }
+                catch (OperationCanceledException)
+                {
+                    _logger.LogWarning("Kamailio (PID {Pid}) ignored SIGTERM; killing it", _process.Id);
+                    _process.Kill(entireProcessTree: true);
+                    await _process.WaitForExitAsync();
+                }
+            }
+        }
+        catch (InvalidOperationException) { }
+        _logger.LogInformation("SIP edge stopped");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+}
