@@ -651,9 +651,15 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.HasIndex("ToAccountId");
 
-                    b.HasIndex("BusinessId", "Kind", "Id");
+                    b.HasIndex("BusinessId", "Id")
+                        .HasDatabaseName("IX_LedgerEntries_Distributions")
+                        .HasFilter("\"Kind\" IN (2, 3)");
 
-                    b.HasIndex("BusinessId", "MemberId", "Id");
+                    b.HasIndex("MemberId", "Id")
+                        .HasDatabaseName("IX_LedgerEntries_MemberDistributions")
+                        .HasFilter("\"Kind\" IN (2, 3)");
+
+                    b.HasIndex("BusinessId", "Kind", "Id");
 
                     b.ToTable("LedgerEntries", t =>
                         {

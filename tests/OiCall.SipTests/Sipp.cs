@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace OiCall.SipTests;
+
+/// <summary>
+/// One sipp process on 127.0.0.1 with its message log (-trace_msg), killed by PID when disposed.
+/// </summary>
+public sealed partial class Sipp : IAsyncDisposable
+{
+    private static readonly string Folder = Path.Combine(Path.GetTempPath(), "oicall-sipp");
+    private readonly Process _process;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private Sipp(Process process, string messageLog, int port)
+    {
+        _process = process;
+        MessageLog = messageLog;
+        Port = port;
+    }
+
+    public int Port { get; }
+    public string MessageLog { get; }
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    public static string Scenario(string name) => Path.Combine(AppContext.BaseDirectory, "Scenarios", name);
+
+    /// <summary>Starts sipp with a scenario from Scenarios/, on its own free SIP and media ports.</summary>
+    public static Sipp Start(string scenario, IEnumerable<string> arguments, int? port = null)
+    {
+        Directory.CreateDirectory(Folder);
+        var sipPort = port ?? FreeUdpPort();
+        var log = Path.Combine(Folder, $"{Path.GetFileNameWithoutExtension(scenario)}-{Guid.NewGuid():N}.log");
+        var start = new ProcessStartInfo("sipp")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Folder,
+        };
+        foreach (var a in new[] { "-sf", Scenario(scenario), "-i", "127.0.0.1", "-p", sipPort.ToString(), "-mp", FreeUdpPort().ToString(),
+                     "-nostdin", "-trace_msg", "-message_file", log, "-max_recv_loops", "1000" }.Concat(arguments))
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("sipp did not start");
+        // sipp draws a screen on stdout; drain it so it never blocks.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new Sipp(process, log, sipPort);
+    }
+
+    /// <summary>The carrier trunk: a sipp UAS answering one call.</summary>
+    public static Sipp Carrier(int port) => Start("carrier_uas.xml", ["-m", "1", "-timeout", "30s"], port);
+
+    /// <summary>A member's SIP app: -au/-ap digest, keys for the identity it sends.</summary>
+    public static Sipp Member(string scenario, int edgePort, string username, string password, string dialled = "0212345678",
+        string? from = null, string? display = null, string? pai = null, int holdMs = 500) =>
+        Start(scenario,
+        [
+            $"127.0.0.1:{edgePort}", "-m", "1", "-s", dialled, "-au", username, "-ap", password, "-d", holdMs.ToString(),
+            "-key", "user", username, "-key", "from", from ?? username, "-key", "display", display ?? "Member",
+            "-key", "pai", pai ?? username, "-timeout", "20s", "-timeout_error",
+        ]);
+
+    /// <summary>Waits for sipp to finish; returns its exit code (0: every call succeeded).</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan limit)
+    {
+        using var wait = new CancellationTokenSource(limit);
+        try { await _process.WaitForExitAsync(wait.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException($"sipp did not finish within {limit}:\n{Log()}"); }
+        _clock.Stop();
+        return _process.ExitCode;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public string Log() => File.Exists(MessageLog) ? File.ReadAllText(MessageLog) : "";
+
+    /// <summary>The SIP messages this sipp received (each as text), in order.</summary>
+    public IReadOnlyList<string> Received() =>
+        ReceivedPattern().Split(Log()).Skip(1).Select(m => m[..Math.Max(0, m.IndexOf("\n-----", StringComparison.Ordinal) is var end and > 0 ? end : m.Length)].Trim()).ToList();
+
+    /// <summary>The status code of the last final response received, or null.</summary>
+    public int? FinalStatus() =>
+        Received().Select(m => StatusPattern().Match(m)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value))
+            .Where(code => code >= 200).Cast<int?>().LastOrDefault();
+
+    [GeneratedRegex(@"UDP message received \[\d+\] bytes :\s*\n")]
+    private static partial Regex ReceivedPattern();
+
+    [GeneratedRegex(@"^SIP/2\.0 (\d{3})")]
+    private static partial Regex StatusPattern();
+
+    public static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        try { File.Delete(MessageLog); } catch (IOException) { }
+    }
+}
