@@ -28,7 +28,7 @@ public sealed record Caller(Person Owner, BusinessDto Business, MemberDto Member
 /// itself (deploy/kamailio) on a free port, with the carrier trunk pointed at a port the tests'
 /// sipp UAS takes. SQLite, or PostgreSQL when OICALL_TEST_POSTGRES is set.
 /// </summary>
-public sealed class SipEdgeFixture : IAsyncLifetime
+public class SipEdgeFixture : IAsyncLifetime
 {
     public const int MaxCallSeconds = 4;
     private static int _numbers = 1000;
@@ -37,6 +37,9 @@ public sealed class SipEdgeFixture : IAsyncLifetime
     public SipEdgeProcess Edge { get; private set; } = null!;
     public int EdgePort { get; } = Sipp.FreeUdpPort();
     public int TrunkPort { get; } = Sipp.FreeUdpPort();
+
+    /// <summary>Sip:MaxCallSeconds for this fixture's service: no call is granted more.</summary>
+    public virtual long CallSeconds => MaxCallSeconds;
 
     public static DatabaseProvider Provider => string.IsNullOrEmpty(TestApp.PostgresServer) ? DatabaseProvider.Sqlite : DatabaseProvider.Postgres;
 
@@ -59,13 +62,13 @@ public sealed class SipEdgeFixture : IAsyncLifetime
         }
     }
 
-    public static Dictionary<string, string?> Settings(int edgePort, int trunkPort, bool enabled = true) => new()
+    public static Dictionary<string, string?> Settings(int edgePort, int trunkPort, bool enabled = true, long maxCallSeconds = MaxCallSeconds) => new()
     {
         ["Sip:Enabled"] = enabled ? "true" : "false",
         ["Sip:Port"] = edgePort.ToString(),
         ["Sip:TrunkHost"] = "127.0.0.1",
         ["Sip:TrunkPort"] = trunkPort.ToString(),
-        ["Sip:MaxCallSeconds"] = MaxCallSeconds.ToString(),
+        ["Sip:MaxCallSeconds"] = maxCallSeconds.ToString(),
         ["Sip:ConfigPath"] = ConfigPath,
         // Every test signs up its own people from the same test client.
         ["Otp:MaxSendsPerIp"] = "100000",
@@ -75,7 +78,7 @@ public sealed class SipEdgeFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         if (SipEdgeProcess.FindKamailio() is null || SipEdgeProcess.FindKamailio("sipp") is null) return;
-        App = await TestApp.StartAsync(Provider, Settings(EdgePort, TrunkPort), realServer: true);
+        App = await TestApp.StartAsync(Provider, Settings(EdgePort, TrunkPort, maxCallSeconds: CallSeconds), realServer: true);
         var host = App.Services.GetRequiredService<SipEdgeHost>();
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(20));
         Edge = host.Edge ?? throw new InvalidOperationException("The app did not start its SIP edge:\n" + string.Join('\n', App.ServerErrors.Errors));

@@ -84,6 +84,18 @@ public sealed partial class Sipp : IAsyncDisposable
     public IReadOnlyList<string> Received() =>
         ReceivedPattern().Split(Log()).Skip(1).Select(m => m[..Math.Max(0, m.IndexOf("\n-----", StringComparison.Ordinal) is var end and > 0 ? end : m.Length)].Trim()).ToList();
 
+    /// <summary>Every SIP message this sipp sent or received, with sipp's timestamp, in order.</summary>
+    public IReadOnlyList<SipMessage> Messages()
+    {
+        var messages = new List<SipMessage>();
+        foreach (Match entry in EntryPattern().Matches(Log()))
+        {
+            var at = DateTime.ParseExact(entry.Groups["at"].Value, "yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
+            messages.Add(new SipMessage(at, entry.Groups["dir"].Value == "received", entry.Groups["text"].Value.Trim()));
+        }
+        return messages;
+    }
+
     /// <summary>The status code of the last final response received, or null.</summary>
     public int? FinalStatus() =>
         Received().Select(m => StatusPattern().Match(m)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value))
@@ -91,6 +103,9 @@ public sealed partial class Sipp : IAsyncDisposable
 
     [GeneratedRegex(@"UDP message received \[\d+\] bytes :\s*\n")]
     private static partial Regex ReceivedPattern();
+
+    [GeneratedRegex(@"^-{10,} (?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6})\s*\nUDP message (?<dir>sent|received)[^\n]*\n(?<text>.*?)(?=^-{10,} \d{4}-|\z)", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex EntryPattern();
 
     [GeneratedRegex(@"^SIP/2\.0 (\d{3})")]
     private static partial Regex StatusPattern();
@@ -115,5 +130,30 @@ public sealed partial class Sipp : IAsyncDisposable
         catch (InvalidOperationException) { }
         _process.Dispose();
         try { File.Delete(MessageLog); } catch (IOException) { }
+    }
+}
+
+/// <summary>One SIP message from a sipp message log.</summary>
+public sealed record SipMessage(DateTime At, bool Received, string Text)
+{
+    public string CallId => Header("Call-ID") ?? "";
+
+    /// <summary>The request's method, or null for a response.</summary>
+    public string? Method => Text.StartsWith("SIP/2.0 ", StringComparison.Ordinal) ? null : Text[..Math.Max(0, Text.IndexOf(' '))];
+
+    /// <summary>The response's status code, or null for a request.</summary>
+    public int? Status => Text.StartsWith("SIP/2.0 ", StringComparison.Ordinal) && int.TryParse(Text.AsSpan(8, 3), out var code) ? code : null;
+
+    /// <summary>The CSeq header as "2 INVITE".</summary>
+    public string CSeq => Header("CSeq") ?? "";
+
+    public string? Header(string name)
+    {
+        foreach (var line in Text.Split('\n'))
+        {
+            if (line.Length == 0 || line == "\r") break;
+            if (line.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)) return line[(name.Length + 1)..].Trim();
+        }
+        return null;
     }
 }
