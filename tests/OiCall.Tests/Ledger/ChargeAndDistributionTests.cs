@@ -167,6 +167,29 @@ public sealed class ChargeAndDistributionTests
         Assert.Empty(otherMember.Lines);
     }
 
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task History_periods_are_Korean_calendar_days(DatabaseProvider provider)
+    {
+        var (app, owner, business, member) = await SetUpAsync(provider);
+        await using var _a = app;
+        await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 60)).Single());
+        // 2026-11-25 10:00, 11-27 10:00 and 11-29 23:30 in Seoul (14:30 UTC).
+        await owner.AllocateAsync(business.Id, member.Id, 60);
+        app.Clock.Advance(TimeSpan.FromDays(2));
+        await owner.AllocateAsync(business.Id, member.Id, 120);
+        app.Clock.Advance(TimeSpan.FromDays(2) + TimeSpan.FromHours(13.5));
+        await owner.AllocateAsync(business.Id, member.Id, 180);
+        var url = $"/api/v1/businesses/{business.Id}/history?tab=Distributions";
+
+        async Task<long[]> SecondsAsync(string query) =>
+            (await owner.Api.GetFromJsonAsync<HistoryPageDto>(url + query, BusinessApi.Json))!.Lines.Select(l => l.Seconds).ToArray();
+        Assert.Equal(new long[] { 120 }, await SecondsAsync("&from=2026-11-26&to=2026-11-28"));
+        Assert.Equal(new long[] { 60 }, await SecondsAsync("&to=2026-11-25"));
+        Assert.Equal(new long[] { 180 }, await SecondsAsync("&from=2026-11-29&to=2026-11-29"));
+        Assert.Equal(new long[] { 180, 120 }, await SecondsAsync("&from=2026-11-26"));
+        Assert.Empty(await SecondsAsync("&to=2026-11-24"));
+    }
+
     [Fact]
     public async Task The_database_refuses_edits_of_ledger_entries_and_negative_wallets()
     {

@@ -41,7 +41,17 @@ public sealed class History(AppDbContext db)
         if (filter.MemberId is { } memberId) query = query.Where(e => e.MemberId == memberId);
         // Periods are Korean calendar days.
         if (filter.From is { } from) { var start = SeoulDayStart(from); query = query.Where(e => e.At >= start); }
-        if (filter.To is { } to) { var end = SeoulDayStart(to.AddDays(1)); query = query.Where(e => e.At < end); }
+        if (filter.To is { } to)
+        {
+            var end = SeoulDayStart(to.AddDays(1));
+            query = query.Where(e => e.At < end);
+            // Ids grow with time, so a period that ended long ago starts its walk near its own end
+            // instead of scanning everything newer. The newest 100 entries before the end (by time)
+            // bound it, which still covers entries committed slightly out of order.
+            var bound = await db.LedgerEntries.Where(e => e.BusinessId == businessId && e.At < end)
+                .OrderByDescending(e => e.At).Take(100).MaxAsync(e => (long?)e.Id, ct);
+            query = query.Where(e => e.Id <= (bound ?? 0));
+        }
         if (filter.Before is { } before) query = query.Where(e => e.Id < before);
 
         var rows = await query.OrderByDescending(e => e.Id).Take(limit + 1)

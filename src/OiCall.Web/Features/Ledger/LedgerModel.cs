@@ -127,6 +127,8 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         b.HasIndex(e => new { e.BusinessId, e.Kind, e.Id });
         b.HasIndex(e => new { e.BusinessId, e.Id }).HasDatabaseName("IX_LedgerEntries_Distributions").HasFilter(History.DistributionFilterSql);
         b.HasIndex(e => new { e.MemberId, e.Id }).HasDatabaseName("IX_LedgerEntries_MemberDistributions").HasFilter(History.DistributionFilterSql);
+        // Periods (history filters, monthly statements) find their place by time.
+        b.HasIndex(e => new { e.BusinessId, e.At });
         b.Property(e => e.IdempotencyKey).HasMaxLength(200);
         b.HasOne<LedgerAccount>().WithMany().HasForeignKey(e => e.FromAccountId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<LedgerAccount>().WithMany().HasForeignKey(e => e.ToAccountId).OnDelete(DeleteBehavior.Restrict);

@@ -651,6 +651,8 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.HasIndex("ToAccountId");
 
+                    b.HasIndex("BusinessId", "At");
+
                     b.HasIndex("BusinessId", "Id")
                         .HasDatabaseName("IX_LedgerEntries_Distributions")
                         .HasFilter("\"Kind\" IN (2, 3)");

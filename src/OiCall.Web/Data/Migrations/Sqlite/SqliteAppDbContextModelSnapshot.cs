@@ -640,6 +640,8 @@ namespace OiCall.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("ToAccountId");
 
+                    b.HasIndex("BusinessId", "At");
+
                     b.HasIndex("BusinessId", "Id")
                         .HasDatabaseName("IX_LedgerEntries_Distributions")
                         .HasFilter("\"Kind\" IN (2, 3)");
