@@ -159,10 +159,11 @@ public sealed class SeedAccounts
         Pools = [.. businesses.Select(b => new LedgerAccount { Key = LedgerService.PoolKey(b.Id), Kind = LedgerAccountKind.BusinessPool, BusinessId = b.Id })];
         Wallets = [.. businesses.SelectMany(b => b.MemberIds.Select(m =>
             new LedgerAccount { Key = LedgerService.WalletKey(m), Kind = LedgerAccountKind.MemberWallet, BusinessId = b.Id, MemberId = m }))];
-        // Hold accounts exist once a member has called; create them now so the benchmark measures the steady state.
-        // (The usage account(s) the service creates itself on the first settle, during the warm-up.)
+        // Hold and usage accounts exist once a member has called; create them now so the benchmark measures the steady state.
         Holds = [.. businesses.SelectMany(b => b.MemberIds.Select(m =>
             new LedgerAccount { Key = LedgerService.HoldKey(m), Kind = LedgerAccountKind.CallHold, BusinessId = b.Id, MemberId = m }))];
+        Usages = [.. businesses.SelectMany(b => b.MemberIds.Select(m =>
+            new LedgerAccount { Key = LedgerService.UsageKey(m), Kind = LedgerAccountKind.Usage, BusinessId = b.Id, MemberId = m }))];
     }
 
     public IReadOnlyList<SeededBusiness> Businesses { get; }
@@ -172,14 +173,15 @@ public sealed class SeedAccounts
     /// <summary>Index: business × members per business + member.</summary>
     public LedgerAccount[] Wallets { get; }
     public LedgerAccount[] Holds { get; }
-    public int Count => 1 + Pools.Length + Wallets.Length + Holds.Length;
+    public LedgerAccount[] Usages { get; }
+    public int Count => 1 + Pools.Length + Wallets.Length + Holds.Length + Usages.Length;
 
     public IEnumerable<LedgerAccount> WithFinalBalances(HistoryGenerator generator)
     {
         CouponSource.Balance = generator.CouponSourceBalance;
         for (var i = 0; i < Pools.Length; i++) Pools[i].Balance = generator.PoolBalances[i];
         for (var i = 0; i < Wallets.Length; i++) Wallets[i].Balance = generator.WalletBalances[i];
-        return [CouponSource, .. Pools, .. Wallets, .. Holds];
+        return [CouponSource, .. Pools, .. Wallets, .. Holds, .. Usages];
     }
 }
 

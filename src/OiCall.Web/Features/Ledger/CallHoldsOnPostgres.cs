@@ -47,7 +47,7 @@ internal static class CallHoldsOnPostgres
             RETURNING "BusinessId", "MemberId", "GrantedSeconds" AS granted, "SettledSeconds" AS spoken,
                 'hold:' || replace("MemberId"::text, '-', '') AS hold_key,
                 'wallet:' || replace("MemberId"::text, '-', '') AS wallet_key,
-                'usage:' || replace("BusinessId"::text, '-', '') AS usage_key
+                'usage:' || replace("MemberId"::text, '-', '') AS usage_key
         ), held AS (
             UPDATE "LedgerAccounts" a SET "Balance" = a."Balance" - h.granted
             FROM h WHERE a."Key" = h.hold_key
@@ -74,6 +74,17 @@ internal static class CallHoldsOnPostgres
         SELECT count(*) FROM h
         """;
 
+    // A hold takes the member's wallet row, then the hold account. The end must take them in the
+    // same order, or a hold and an end of the same member can deadlock; inside one statement
+    // PostgreSQL runs the CTEs in no promised order, so the end locks them first, in its own statement.
+    private const string LockForResolveSql = """
+        SELECT a."Id" FROM "CallHolds" h
+        JOIN "LedgerAccounts" a ON a."Key" IN ('wallet:' || replace(h."MemberId"::text, '-', ''), 'hold:' || replace(h."MemberId"::text, '-', ''))
+        WHERE h."CallId" = @callId AND h."State" = 0
+        ORDER BY a."Kind"
+        FOR UPDATE OF a
+        """;
+
     /// <summary>Seconds granted, or 0 when the wallet is empty. Throws a unique violation when the Call-ID was held before.</summary>
     public static async Task<long> HoldAsync(AppDbContext db, Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct)
     {
@@ -81,16 +92,19 @@ internal static class CallHoldsOnPostgres
         try
         {
             await using var command = new NpgsqlCommand(HoldSql, (NpgsqlConnection)db.Database.GetDbConnection());
-            command.Parameters.AddWithValue("wanted", wantedSeconds);
-            command.Parameters.AddWithValue("wallet", LedgerService.WalletKey(memberId));
-            command.Parameters.AddWithValue("hold", LedgerService.HoldKey(memberId));
-            command.Parameters.AddWithValue("now", now);
-            command.Parameters.AddWithValue("business", businessId);
-            command.Parameters.AddWithValue("member", memberId);
-            command.Parameters.AddWithValue("entryKey", $"hold:{callId}");
-            command.Parameters.AddWithValue("id", Guid.CreateVersion7());
-            command.Parameters.AddWithValue("callId", callId);
-            command.Parameters.AddWithValue("graceSeconds", (long)LedgerService.HoldGrace.TotalSeconds);
+            command.Parameters.Add(new NpgsqlParameter<long>("wanted", wantedSeconds));
+            command.Parameters.Add(new NpgsqlParameter<string>("wallet", LedgerService.WalletKey(memberId)));
+            command.Parameters.Add(new NpgsqlParameter<string>("hold", LedgerService.HoldKey(memberId)));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("business", businessId));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("member", memberId));
+            command.Parameters.Add(new NpgsqlParameter<string>("entryKey", $"hold:{callId}"));
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()));
+            command.Parameters.Add(new NpgsqlParameter<string>("callId", callId));
+            command.Parameters.Add(new NpgsqlParameter<long>("graceSeconds", (long)LedgerService.HoldGrace.TotalSeconds));
+            // Prepared once per pooled connection (later calls find it there): parsing and planning
+            // these statements cost PostgreSQL more CPU than running them.
+            await command.PrepareAsync(ct);
             return await command.ExecuteScalarAsync(ct) is long granted ? granted : 0;
         }
         finally
@@ -105,12 +119,29 @@ internal static class CallHoldsOnPostgres
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(ResolveSql, (NpgsqlConnection)db.Database.GetDbConnection());
-            command.Parameters.AddWithValue("state", (int)outcome);
-            command.Parameters.AddWithValue("spoken", outcome == HoldState.Settled ? spokenSeconds : 0L);
-            command.Parameters.AddWithValue("now", now);
-            command.Parameters.AddWithValue("callId", callId);
-            return (long)(await command.ExecuteScalarAsync(ct))! == 1;
+            // One round trip, one implicit transaction: the lock statement, then the move.
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand(LockForResolveSql) { Parameters = { new NpgsqlParameter<string>("callId", callId) } },
+                    new NpgsqlBatchCommand(ResolveSql)
+                    {
+                        Parameters =
+                        {
+                            new NpgsqlParameter<int>("state", (int)outcome),
+                            new NpgsqlParameter<long>("spoken", outcome == HoldState.Settled ? spokenSeconds : 0L),
+                            new NpgsqlParameter<DateTime>("now", now),
+                            new NpgsqlParameter<string>("callId", callId),
+                        },
+                    },
+                },
+            };
+            await batch.PrepareAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            return reader.GetInt64(0) == 1;
         }
         finally
         {

@@ -13,7 +13,7 @@ public enum LedgerAccountKind
     MemberWallet = 3,
     /// <summary>A member's time held by calls in progress (authorized, not yet settled).</summary>
     CallHold = 4,
-    /// <summary>Time spent on calls: one account for the whole service.</summary>
+    /// <summary>Time a member spent on calls (one account per member).</summary>
     Usage = 5,
     /// <summary>A postpaid business's credit line; goes negative down to its limit.</summary>
     PostpaidCredit = 6,

@@ -26,8 +26,11 @@ public sealed record CallableTime(BillingPlan Plan, long PrepaidSeconds, long Cr
 public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAccountKeys knownAccounts)
 {
     public const string CouponSourceKey = "coupons";
-    /// <summary>Time spoken on a business's calls (one account per business, so settles of different businesses never queue on one row).</summary>
-    public static string UsageKey(Guid businessId) => $"usage:{businessId:N}";
+    /// <summary>
+    /// Time a member spoke. One account per member, not per business: a settle locks the row until
+    /// its commit reaches the disk, and one row per business made all its calls' ends queue there.
+    /// </summary>
+    public static string UsageKey(Guid memberId) => $"usage:{memberId:N}";
     public static string PoolKey(Guid businessId) => $"pool:{businessId:N}";
     public static string WalletKey(Guid memberId) => $"wallet:{memberId:N}";
     public static string HoldKey(Guid memberId) => $"hold:{memberId:N}";
@@ -186,7 +189,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     {
         if (wantedSeconds <= 0) return null;
         // Every account the hold and its end will touch exists before either runs.
-        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId), Usage(businessId));
+        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId), Usage(businessId, memberId));
         var now = clock.GetUtcNow().UtcDateTime;
         try
         {
@@ -262,7 +265,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
         if (spoken > 0)
         {
-            var usage = await AccountAsync(UsageKey(hold.BusinessId), ct);
+            var usage = await AccountAsync(UsageKey(hold.MemberId), ct);
             await TransferAsync(TransferKind.CallSettle, holdAccount, usage, spoken, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, null, ct);
         }
         if (hold.GrantedSeconds - spoken > 0)
@@ -354,7 +357,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     private static AccountSpec Credit(Guid businessId) => new(CreditKey(businessId), LedgerAccountKind.PostpaidCredit, businessId, null);
     private static readonly AccountSpec PostpaidBilling = new(PostpaidBillingKey, LedgerAccountKind.PostpaidBilling, null, null);
     private static readonly AccountSpec CouponSource = new(CouponSourceKey, LedgerAccountKind.CouponSource, null, null);
-    private static AccountSpec Usage(Guid businessId) => new(UsageKey(businessId), LedgerAccountKind.Usage, businessId, null);
+    private static AccountSpec Usage(Guid businessId, Guid memberId) => new(UsageKey(memberId), LedgerAccountKind.Usage, businessId, memberId);
 
     /// <summary>
     /// Creates missing accounts before an operation's transaction begins, so a lost creation race
