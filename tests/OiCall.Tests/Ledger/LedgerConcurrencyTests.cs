@@ -109,4 +109,48 @@ public sealed class LedgerConcurrencyTests
         Assert.Equal(0, await db.LedgerAccounts.SumAsync(a => a.Balance));
         Assert.True(await db.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet || a.Kind == LedgerAccountKind.CallHold).AllAsync(a => a.Balance >= 0));
     }
+
+    [Fact]
+    public async Task One_members_calls_starting_and_ending_at_once_never_deadlock_and_add_up()
+    {
+        await using var app = await TestApp.StartAsync(DatabaseProvider.Postgres);
+        var owner = await app.PersonAsync("사장");
+        var business = await owner.CreateBusinessAsync("가게");
+        var member = await owner.AddMemberAsync(business.Id, "직원", "010-4242-0001");
+        await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100)).Single());
+        await (await owner.AllocateAsync(business.Id, member.Id, 6000)).ShouldBe(HttpStatusCode.OK);
+
+        // 8 lines of one member, each starting a call while the previous one ends: holds and ends of
+        // the same wallet meet all the time, which once deadlocked when they took its rows in opposite orders.
+        async Task<long> Line(int line)
+        {
+            long spoken = 0;
+            string? previous = null;
+            for (var i = 0; i < 15; i++)
+            {
+                var callId = $"line{line}-call{i}";
+                await using var scope = app.Services.CreateAsyncScope();
+                var ledger = scope.ServiceProvider.GetRequiredService<LedgerService>();
+                var ending = previous is null ? Task.FromResult(true) : ledger.SettleAsync(previous, 7);
+                await using var other = app.Services.CreateAsyncScope();
+                var hold = await other.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, member.Id, callId, 20);
+                Assert.True(await ending);
+                if (previous is not null) spoken += 7;
+                Assert.Equal(20, hold?.GrantedSeconds);
+                previous = callId;
+            }
+            await using var last = app.Services.CreateAsyncScope();
+            Assert.True(await last.ServiceProvider.GetRequiredService<LedgerService>().SettleAsync(previous!, 7));
+            return spoken + 7;
+        }
+
+        var spokenInAll = (await Task.WhenAll(Enumerable.Range(0, 8).Select(line => Task.Run(() => Line(line))))).Sum();
+
+        Assert.Equal(8 * 15 * 7, spokenInAll);
+        await using var db = app.Db();
+        Assert.Equal(6000 - spokenInAll, await db.LedgerAccounts.Where(a => a.Key == LedgerService.WalletKey(member.Id)).Select(a => a.Balance).SingleAsync());
+        Assert.Equal(0, await db.LedgerAccounts.Where(a => a.Key == LedgerService.HoldKey(member.Id)).Select(a => a.Balance).SingleAsync());
+        Assert.Equal(spokenInAll, await db.LedgerEntries.Where(e => e.Kind == TransferKind.CallSettle).SumAsync(e => e.Seconds));
+        Assert.Equal(0, await db.LedgerAccounts.SumAsync(a => a.Balance));
+    }
 }
