@@ -58,10 +58,16 @@ public sealed class BusinessAccess(AppDbContext db)
         db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Version, b => b.Version + 1), ct);
 }
 
+/// <summary>
+/// The one gate for operator-only endpoints: anyone signed in without the operator role gets
+/// 403 <c>operator_only</c> (an <see cref="AppProblem"/>, so the API answers problem details).
+/// </summary>
 public static class OperatorAccess
 {
-    public static void Require(ClaimsPrincipal user)
-    {
-        if (!user.IsInRole(Claims.OperatorRole)) throw new AppProblem(BusinessErrors.OperatorOnly);
-    }
+    public static TBuilder RequireOperator<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            if (!context.HttpContext.User.IsInRole(Claims.OperatorRole)) throw new AppProblem(BusinessErrors.OperatorOnly);
+            return await next(context);
+        });
 }

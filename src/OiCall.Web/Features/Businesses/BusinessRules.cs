@@ -16,7 +16,7 @@ public sealed record DeletionConsequences(int OtherMembers, long CallableSeconds
 }
 
 /// <summary>Registering, editing, switching and deleting businesses (STEP 2, STEP 7) and main-number verification.</summary>
-public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, BusinessAccess access, Infrastructure.Sms.ISmsSender sms)
+public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, BusinessAccess access, MemberRules members)
 {
     public async Task<IReadOnlyList<BusinessSummary>> ListAsync(Guid accountId, CancellationToken ct = default)
     {
@@ -146,11 +146,9 @@ public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider 
         business.Apply(approve ? MainNumberEvent.OperatorApproved : MainNumberEvent.OperatorRejected, reason);
         audit.Add(approve ? "main_number.approved" : "main_number.rejected", operatorId, business.MainNumberDisplay, reason, business.Id);
         await db.SaveChangesAsync(ct);
-        var admins = await db.Members.Where(m => m.BusinessId == business.Id && m.Role == MemberRole.Admin).Select(m => m.Phone).ToListAsync(ct);
-        var message = approve
+        await members.TextAdminsAsync(business.Id, approve
             ? $"[오이콜] 대표번호 {business.MainNumberDisplay} 인증완료되었습니다."
-            : $"[오이콜] 대표번호 {business.MainNumberDisplay} 반려: {business.MainNumberRejectReason}";
-        foreach (var phone in admins) await sms.SendAsync(phone, message, ct);
+            : $"[오이콜] 대표번호 {business.MainNumberDisplay} 반려: {business.MainNumberRejectReason}", ct);
         return business;
     }
 

@@ -82,10 +82,9 @@ public static class BusinessesApi
                 Text.Pick("대표번호 인증완료", "Main number verified"));
         }).WithSummary("Confirm a mobile main number with the code it received.");
 
-        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy);
+        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
         operatorApi.MapPost("/businesses/{businessId:guid}/main-number/decision", async (Guid businessId, MainNumberDecisionRequest body, BusinessRules rules, HttpContext http, CancellationToken ct) =>
         {
-            OperatorAccess.Require(http.User);
             var business = await rules.DecideMainNumberAsync(http.User.AccountId(), businessId, body.Approve, body.Reason, ct);
             return new VerificationResponse(business.MainNumberState, business.MainNumberState.Label(), null, null,
                 body.Approve ? Text.Pick("인증완료", "Verified") : Text.Pick("반려", "Rejected"));

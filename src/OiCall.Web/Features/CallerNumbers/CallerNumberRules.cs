@@ -8,7 +8,6 @@ using OiCall.Web.Features.Businesses;
 using OiCall.Web.Features.Members;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Files;
-using OiCall.Web.Infrastructure.Sms;
 
 namespace OiCall.Web.Features.CallerNumbers;
 
@@ -26,7 +25,7 @@ public sealed record CallerNumberView(CallerNumber Number, IReadOnlyList<CallerN
 /// approved number each call presents. No route can make an unapproved number presentable.
 /// </summary>
 public sealed class CallerNumberRules(
-    AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, IDocumentStore store, ISmsSender sms, IOptions<CallerNumberOptions> options)
+    AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, IDocumentStore store, MemberRules members, IOptions<CallerNumberOptions> options)
 {
     public const long MaxDocumentBytes = 10 * 1024 * 1024;
 
@@ -157,11 +156,9 @@ public sealed class CallerNumberRules(
             $"{(approve ? "" : $"reason={reason?.Trim()}; ")}documents sha256={string.Join(",", hashes)}", number.BusinessId);
         await db.SaveChangesAsync(ct);
 
-        var admins = await db.Members.Where(m => m.BusinessId == number.BusinessId && m.Role == MemberRole.Admin).Select(m => m.Phone).ToListAsync(ct);
-        var message = approve
+        await members.TextAdminsAsync(number.BusinessId, approve
             ? $"[오이콜] 발신번호 {number.NumberDisplay} 승인되었습니다. 이제 통화에 쓸 수 있습니다."
-            : $"[오이콜] 발신번호 {number.NumberDisplay} 반려: {number.RejectReason}. 앱에서 서류를 다시 올려주세요.";
-        foreach (var phone in admins) await sms.SendAsync(phone, message, ct);
+            : $"[오이콜] 발신번호 {number.NumberDisplay} 반려: {number.RejectReason}. 앱에서 서류를 다시 올려주세요.", ct);
         return number;
     }
 

@@ -102,12 +102,7 @@ public static class CallerNumbersApi
             return new PresentedNumberResponse(presented?.Id, presented?.Number, presented?.NumberDisplay);
         }).WithSummary("The number this member's calls present (approved only), or none.");
 
-        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy)
-            .AddEndpointFilter(async (context, next) =>
-            {
-                OperatorAccess.Require(context.HttpContext.User);
-                return await next(context);
-            });
+        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
 
         operatorApi.MapGet("/review-queue", async (CallerNumberRules rules, Data.AppDbContext db, CancellationToken ct) =>
         {

@@ -40,9 +40,6 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     /// <summary>Grace after a hold's granted time before it expires without an end report.</summary>
     public static readonly TimeSpan HoldGrace = TimeSpan.FromMinutes(2);
 
-    public async Task<long> PoolBalanceAsync(Guid businessId, CancellationToken ct = default) =>
-        await db.LedgerAccounts.Where(a => a.Key == PoolKey(businessId)).Select(a => (long?)a.Balance).SingleOrDefaultAsync(ct) ?? 0;
-
     public async Task<CallableTime> CallableAsync(Guid businessId, CancellationToken ct = default)
     {
         var plan = await db.Businesses.IgnoreQueryFilters().Where(b => b.Id == businessId).Select(b => b.Plan).SingleAsync(ct);

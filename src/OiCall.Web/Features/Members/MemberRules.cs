@@ -206,6 +206,16 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         }
     }
 
+    /// <summary>
+    /// Texts every admin of the business (an operator's decision on its numbers). Call it after
+    /// saving: a failed delivery throws, and what was saved stays saved.
+    /// </summary>
+    public async Task TextAdminsAsync(Guid businessId, string text, CancellationToken ct = default)
+    {
+        var phones = await db.Members.Where(m => m.BusinessId == businessId && m.Role == MemberRole.Admin).Select(m => m.Phone).ToListAsync(ct);
+        foreach (var phone in phones) await sms.SendAsync(phone, text, ct);
+    }
+
     /// <summary>Invites are a courtesy: a failed text is logged and does not undo the membership.</summary>
     private async Task InviteAsync(Business business, IEnumerable<Member> members, CancellationToken ct)
     {

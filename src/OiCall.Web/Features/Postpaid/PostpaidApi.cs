@@ -33,12 +33,7 @@ public static class PostpaidApi
             return Csv(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct));
         }).WithSummary("The monthly statement as CSV (Excel reads it).");
 
-        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy)
-            .AddEndpointFilter(async (context, next) =>
-            {
-                OperatorAccess.Require(context.HttpContext.User);
-                return await next(context);
-            });
+        var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
 
         operatorApi.MapGet("/businesses", async (string? search, AppDbContext db, CancellationToken ct) =>
             await OperatorBusinessesAsync(db, search, ct))

@@ -67,11 +67,9 @@ public static class TelephonyApi
             .WithSummary("Opt in (or out) to keeping the last four digits of dialled numbers in call records. Off by default.");
 
         app.MapPut("/api/v1/operator/businesses/{businessId:guid}/call-policy", async (Guid businessId, CallPolicyRequest body, CallPolicy policy, HttpContext http, CancellationToken ct) =>
-        {
-            OperatorAccess.Require(http.User);
-            return CallPolicy.Response(await policy.SetPolicyAsync(http.User.AccountId(), businessId, body, ct));
-        }).WithTags("Operator").RequireAuthorization(ApiAuth.Policy)
-          .WithSummary("Operator: allow international or premium-rate destinations, or suspend a business's calls.");
+            CallPolicy.Response(await policy.SetPolicyAsync(http.User.AccountId(), businessId, body, ct)))
+            .WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator()
+            .WithSummary("Operator: allow international or premium-rate destinations, or suspend a business's calls.");
 
         members.MapGet("/sip-settings", async (Guid businessId, Guid memberId, BusinessAccess access, MemberRules rules, SipAccounts accounts, HttpContext http, CancellationToken ct) =>
         {
