@@ -57,7 +57,7 @@ public class SipEdgeFixture : IAsyncLifetime
         if (SipEdgeProcess.FindKamailio() is null || SipEdgeProcess.FindKamailio("sipp") is null)
         {
             if (Environment.GetEnvironmentVariable("OICALL_REQUIRE_POSTGRES") == "1")
-                Assert.Fail("Kamailio and sipp are required in CI (apt-get install kamailio kamailio-utils-modules kamailio-extra-modules sip-tester).");
+                Assert.Fail("Kamailio and sipp are required in CI (apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules sip-tester).");
             Assert.Skip("Kamailio or sipp is not installed.");
         }
     }

@@ -27,19 +27,21 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     public static readonly string? PostgresServer = Environment.GetEnvironmentVariable("OICALL_TEST_POSTGRES");
 
     private readonly DatabaseProvider _provider;
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "oicall-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory;
     private readonly string? _postgresDatabase;
+    private int _stoppedOnPort;
     private readonly Dictionary<string, string?> _settings;
     private int _nextIp;
     private bool _realServer;
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
 
-    private TestApp(DatabaseProvider provider, Dictionary<string, string?> settings)
+    private TestApp(DatabaseProvider provider, Dictionary<string, string?> settings, TestApp? previous = null)
     {
         _provider = provider;
         _settings = settings;
-        if (provider == DatabaseProvider.Postgres) _postgresDatabase = "oicall_t_" + Guid.NewGuid().ToString("N")[..16];
+        _dataDirectory = previous?._dataDirectory ?? Path.Combine(Path.GetTempPath(), "oicall-tests", Guid.NewGuid().ToString("N"));
+        if (provider == DatabaseProvider.Postgres) _postgresDatabase = previous?._postgresDatabase ?? "oicall_t_" + Guid.NewGuid().ToString("N")[..16];
     }
 
     /// <summary>Starts the app; PostgreSQL tests are skipped (or fail, in CI) when no server is configured.</summary>
@@ -56,6 +58,28 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         if (app._postgresDatabase is not null) await app.CreatePostgresDatabaseAsync();
         if (realServer) app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         app._realServer = realServer;
+        app.StartServer();
+        return app;
+    }
+
+    /// <summary>
+    /// Stops a real-server app as its process would stop, keeping its data directory and database
+    /// for <see cref="StartAgainAsync"/>; its port is then closed.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (!_realServer) throw new InvalidOperationException("Only a real server can be stopped and started again.");
+        _stoppedOnPort = RootUri.Port;
+        await DisposeAsync();
+    }
+
+    /// <summary>The app stopped by <see cref="StopAsync"/> started again: same port, data directory (keys, secrets) and database.</summary>
+    public TestApp StartAgain()
+    {
+        if (_stoppedOnPort == 0) throw new InvalidOperationException("StopAsync first.");
+        var app = new TestApp(_provider, _settings, this);
+        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, _stoppedOnPort));
+        app._realServer = true;
         app.StartServer();
         return app;
     }
@@ -144,6 +168,8 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        // Stopped to be started again: the data stays for the next instance, which deletes it.
+        if (_stoppedOnPort != 0) return;
         if (_postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();

@@ -48,7 +48,7 @@ public sealed class SipEdgeHost(
         if (!options.Enabled) return Task.CompletedTask;
         if (SipEdgeProcess.FindKamailio(options.KamailioPath) is null)
         {
-            logger.LogWarning("SIP edge disabled: Kamailio is not installed (apt-get install kamailio kamailio-utils-modules kamailio-extra-modules); the web app runs without calls.");
+            logger.LogWarning("SIP edge disabled: Kamailio is not installed (apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules); the web app runs without calls.");
             return Task.CompletedTask;
         }
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -21,7 +21,10 @@ public sealed record SipEdgeSettings
     public int TrunkPort { get; init; } = 5070;
     /// <summary>deploy/kamailio/kamailio.cfg of this repository.</summary>
     public required string ConfigPath { get; init; }
-    /// <summary>Where Kamailio keeps its runtime files (a folder of the project, not /run).</summary>
+    /// <summary>
+    /// Where Kamailio keeps its runtime files (a folder of the project, not /run) and its working
+    /// directory: spool.db there holds call-end reports until the control plane accepted them.
+    /// </summary>
     public required string RuntimeDirectory { get; init; }
     public string KamailioPath { get; init; } = "kamailio";
 }
@@ -72,7 +75,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     public static async Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default)
     {
         var executable = FindKamailio(settings.KamailioPath)
-            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules.");
+            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
         if (!File.Exists(settings.ConfigPath)) throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
         Directory.CreateDirectory(settings.RuntimeDirectory);
 
@@ -109,10 +112,14 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         return edge;
     }
 
-    /// <summary>The command line: kamailio -f CFG -DD -E -Y RUNDIR -A NAME=value …</summary>
+    /// <summary>
+    /// The command line: kamailio -f CFG -DD -E -Y RUNDIR -w RUNDIR -A NAME=value … The working
+    /// directory (-w; Kamailio otherwise changes to /) holds the spool of call-end reports, so
+    /// reports not yet delivered survive a restart of the edge.
+    /// </summary>
     public static IReadOnlyList<string> Arguments(SipEdgeSettings s) =>
     [
-        "-f", s.ConfigPath, "-DD", "-E", "-Y", s.RuntimeDirectory,
+        "-f", s.ConfigPath, "-DD", "-E", "-Y", s.RuntimeDirectory, "-w", s.RuntimeDirectory,
         "-A", $"LISTEN=udp:{s.ListenAddress}:{s.Port}",
         "-A", $"SIP_DOMAIN={Quoted(s.Domain)}",
         "-A", $"CP_URL={Quoted(s.ControlPlaneUrl.TrimEnd('/'))}",
