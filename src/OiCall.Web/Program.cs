@@ -54,6 +54,8 @@ services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallAuthorization>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
+services.AddScoped<OiCall.Web.Features.Inbound.RingGroups>();
+services.AddScoped<OiCall.Web.Features.Inbound.InboundCalls>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
@@ -145,6 +147,7 @@ app.MapCallerNumbersApi();
 app.MapCallerNumberWebEndpoints();
 app.MapTelephonyApi();
 app.MapSipSettingsApi();
+OiCall.Web.Features.Inbound.InboundApi.MapInboundApi(app);
 app.MapStatementDownload();
 app.MapRazorComponents<App>();
 

@@ -32,6 +32,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Features.Telephony.SipCredential> SipCredentials => Set<Features.Telephony.SipCredential>();
     public DbSet<Features.Telephony.CallRecord> CallRecords => Set<Features.Telephony.CallRecord>();
     public DbSet<Infrastructure.IdempotentRequest> IdempotentRequests => Set<Infrastructure.IdempotentRequest>();
+    public DbSet<Features.Inbound.RingGroup> RingGroups => Set<Features.Inbound.RingGroup>();
+    public DbSet<Features.Inbound.RingGroupMember> RingGroupMembers => Set<Features.Inbound.RingGroupMember>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

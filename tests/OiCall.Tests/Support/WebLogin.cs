@@ -34,6 +34,14 @@ public static partial class WebLogin
         return browser.PostAsync(url, new FormUrlEncodedContent(body));
     }
 
+    /// <summary>The same with repeated field names (checkbox lists).</summary>
+    public static Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string pageHtml, string formName, IEnumerable<KeyValuePair<string, string>> fields) =>
+        browser.PostAsync(url, new FormUrlEncodedContent(fields.Concat(
+        [
+            new("_handler", formName),
+            new("__RequestVerificationToken", HiddenValue(pageHtml, "__RequestVerificationToken")),
+        ])));
+
     public static string HiddenValue(string html, string name)
     {
         var match = Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"");

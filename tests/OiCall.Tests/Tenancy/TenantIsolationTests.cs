@@ -86,6 +86,8 @@ public sealed class TenantIsolationTests
         new("GET", "/api/v1/businesses/{businessId}/members/{memberId}/sip-settings", _ => null, Allowed.OwnMemberOnly),
         new("GET", "/api/v1/businesses/{businessId}/calls", _ => null, Allowed.AnyMember),
         new("PUT", "/api/v1/businesses/{businessId}/call-privacy", _ => Json(new { keepDialledDigits = true })),
+        new("GET", "/api/v1/businesses/{businessId}/ring-group", _ => null, Allowed.AnyMember),
+        new("PUT", "/api/v1/businesses/{businessId}/ring-group", ids => Json(new { mode = "hunt", ringSeconds = 20, memberIds = new[] { ids.MemberId } })),
         new("PUT", "/api/v1/operator/businesses/{businessId}/call-policy", _ => Json(new { allowInternational = true, allowPremium = true, callsSuspended = false }), Allowed.OperatorOnly),
     ];
 

@@ -54,6 +54,7 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
                 .Where(r => r.Outcome == Telephony.CallOutcome.InProgress && db.CallHolds.Any(h => h.CallId == r.CallId && h.State == HoldState.Expired))
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.Outcome, Telephony.CallOutcome.Lost).SetProperty(r => r.EndedBy, "expired"), ct);
         }
+        await services.GetRequiredService<Inbound.InboundCalls>().CloseUnreportedAsync(ct);
         await services.GetRequiredService<Statements>().BillClosedMonthsAsync(ct);
         await services.GetRequiredService<CallerNumbers.CallerNumberRules>().PurgeExpiredDocumentsAsync(ct);
         await IdempotencyMiddleware.PurgeAsync(services.GetRequiredService<AppDbContext>(), services.GetRequiredService<TimeProvider>(), ct);

@@ -5,8 +5,9 @@ using OiCall.Web.Features.Postpaid;
 
 namespace OiCall.Web.Features.Telephony;
 
-public sealed record CallLine(Guid Id, DateTime At, Guid MemberId, string MemberName, CallDirection Direction, string CallerNumber,
-    string? DialledMasked, CallOutcome Outcome, long BilledSeconds, string? EndedBy);
+/// <summary>One call: MemberId/MemberName are null for an incoming call nobody answered; inbound calls bill nothing but have talk time.</summary>
+public sealed record CallLine(Guid Id, DateTime At, Guid? MemberId, string? MemberName, CallDirection Direction, string CallerNumber,
+    string? DialledMasked, CallOutcome Outcome, long BilledSeconds, string? EndedBy, long TalkSeconds);
 
 /// <summary>통화 내역: admins see every member's calls, a member only their own; a Korean month at a time.</summary>
 public sealed class CallHistory(AppDbContext db)
@@ -21,16 +22,23 @@ public sealed class CallHistory(AppDbContext db)
         var rows = await query.OrderByDescending(r => r.AuthorizedAt).Take(1000)
             .Select(r => new { r, Name = db.Members.IgnoreQueryFilters().Where(m => m.Id == r.MemberId).Select(m => m.Name).FirstOrDefault() })
             .ToListAsync(ct);
-        return rows.Select(x => new CallLine(x.r.Id, x.r.AuthorizedAt, x.r.MemberId, x.Name ?? "?", x.r.Direction, x.r.CallerNumber,
-            x.r.DialledMasked, x.r.Outcome, x.r.BilledSeconds, x.r.EndedBy)).ToList();
+        return rows.Select(x => new CallLine(x.r.Id, x.r.AuthorizedAt, x.r.MemberId, x.r.MemberId is null ? null : x.Name ?? "?", x.r.Direction, x.r.CallerNumber,
+            x.r.DialledMasked, x.r.Outcome, x.r.BilledSeconds, x.r.EndedBy, TalkSeconds(x.r))).ToList();
     }
 
-    public static string Label(CallOutcome outcome) => outcome switch
+    private static long TalkSeconds(CallRecord r) => r.Direction == CallDirection.Outbound
+        ? r.BilledSeconds
+        : r is { AnsweredAt: { } answered, EndedAt: { } ended } ? (long)(ended - answered).TotalSeconds : 0;
+
+    public static string Label(CallOutcome outcome, CallDirection direction = CallDirection.Outbound) => (outcome, direction) switch
     {
-        CallOutcome.InProgress => Infrastructure.Text.Pick("통화 중", "In progress"),
-        CallOutcome.Answered => Infrastructure.Text.Pick("통화", "Answered"),
-        CallOutcome.NotAnswered => Infrastructure.Text.Pick("연결 안 됨", "Not answered"),
-        CallOutcome.TimedOut => Infrastructure.Text.Pick("시간 소진으로 종료", "Ended: time used up"),
+        (CallOutcome.NotAnswered, CallDirection.Inbound) => Infrastructure.Text.Pick("부재중", "Missed"),
+        (CallOutcome.Answered, CallDirection.Inbound) => Infrastructure.Text.Pick("받은 전화", "Answered"),
+        (CallOutcome.InProgress, CallDirection.Inbound) => Infrastructure.Text.Pick("수신 중", "Ringing or in progress"),
+        (CallOutcome.InProgress, _) => Infrastructure.Text.Pick("통화 중", "In progress"),
+        (CallOutcome.Answered, _) => Infrastructure.Text.Pick("통화", "Answered"),
+        (CallOutcome.NotAnswered, _) => Infrastructure.Text.Pick("연결 안 됨", "Not answered"),
+        (CallOutcome.TimedOut, _) => Infrastructure.Text.Pick("시간 소진으로 종료", "Ended: time used up"),
         _ => Infrastructure.Text.Pick("종료 보고 없음", "No end report"),
     };
 }

@@ -52,11 +52,12 @@ public sealed class CallRecord
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public required string CallId { get; init; }
     public Guid BusinessId { get; init; }
-    public Guid MemberId { get; init; }
+    /// <summary>Who called (outbound) or answered (inbound); null for an inbound call nobody answered.</summary>
+    public Guid? MemberId { get; init; }
     public CallDirection Direction { get; init; }
-    /// <summary>E.164 of the caller number presented.</summary>
+    /// <summary>E.164 of the company number: presented (outbound) or dialled by the customer (inbound).</summary>
     public required string CallerNumber { get; init; }
-    /// <summary>"****1234" when the business keeps dialled numbers; otherwise null.</summary>
+    /// <summary>The other party's last four digits ("****1234") when the business keeps them; otherwise null.</summary>
     public string? DialledMasked { get; init; }
     public DateTime AuthorizedAt { get; init; }
     public long GrantedSeconds { get; init; }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Inbound;
 using OiCall.Web.Features.Members;
 using OiCall.Web.Infrastructure;
 
@@ -37,6 +38,8 @@ public static class TelephonyApi
 
         edge.MapPost("/calls/end", async (CallEndRequest body, CallAuthorization calls, CancellationToken ct) =>
             new CallEndResponse(await calls.EndAsync(body.CallId, body.Answered, body.DurationSeconds, body.EndedBy, ct)));
+
+        edge.MapInboundEdge();
     }
 
     /// <summary>The secret the project's Kamailio is started with (Secrets:edge, or data/secrets/edge.key).</summary>

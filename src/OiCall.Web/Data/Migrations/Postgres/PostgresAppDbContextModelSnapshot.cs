@@ -509,6 +509,42 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.ToTable("CouponFailures");
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("RingSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("RingGroups");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.HasKey("BusinessId", "MemberId");
+
+                    b.ToTable("RingGroupMembers");
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.CallHold", b =>
                 {
                     b.Property<Guid>("Id")
@@ -761,7 +797,7 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<long>("GrantedSeconds")
                         .HasColumnType("bigint");
 
-                    b.Property<Guid>("MemberId")
+                    b.Property<Guid?>("MemberId")
                         .HasColumnType("uuid");
 
                     b.Property<int>("Outcome")
@@ -887,6 +923,15 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.HasOne("OiCall.Web.Features.Inbound.RingGroup", null)
+                        .WithMany("Members")
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.LedgerEntry", b =>
                 {
                     b.HasOne("OiCall.Web.Features.Ledger.LedgerAccount", null)
@@ -913,6 +958,11 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Navigation("Members");
                 });
 #pragma warning restore 612, 618
         }

@@ -500,6 +500,42 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.ToTable("CouponFailures");
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RingSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("RingGroups");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("BusinessId", "MemberId");
+
+                    b.ToTable("RingGroupMembers");
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.CallHold", b =>
                 {
                     b.Property<Guid>("Id")
@@ -750,7 +786,7 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.Property<long>("GrantedSeconds")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("MemberId")
+                    b.Property<Guid?>("MemberId")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Outcome")
@@ -876,6 +912,15 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.HasOne("OiCall.Web.Features.Inbound.RingGroup", null)
+                        .WithMany("Members")
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.LedgerEntry", b =>
                 {
                     b.HasOne("OiCall.Web.Features.Ledger.LedgerAccount", null)
@@ -902,6 +947,11 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Navigation("Members");
                 });
 #pragma warning restore 612, 618
         }
