@@ -86,7 +86,8 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
     private async Task<ChargeResult?> ReplayAsync(Coupon coupon, Membership admin, CancellationToken ct)
     {
         if (coupon.State != CouponState.Redeemed || coupon.RedeemedBusinessId != admin.BusinessId) return null;
-        var entry = await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.CouponId == coupon.Id && e.Kind == TransferKind.CouponCharge, ct);
+        var key = LedgerService.CouponChargeKey(coupon.Id);
+        var entry = await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.IdempotencyKey == key, ct);
         return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At);
     }
 

@@ -36,6 +36,8 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     public static string HoldKey(Guid memberId) => $"hold:{memberId:N}";
     public static string CreditKey(Guid businessId) => $"credit:{businessId:N}";
     public const string PostpaidBillingKey = "postpaid-billing";
+    /// <summary>The idempotency key of a coupon's one charge entry: also how a retry finds it (through the unique index).</summary>
+    public static string CouponChargeKey(Guid couponId) => $"coupon:{couponId:N}";
 
     /// <summary>Grace after a hold's granted time before it expires without an end report.</summary>
     public static readonly TimeSpan HoldGrace = TimeSpan.FromMinutes(2);
@@ -174,7 +176,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     {
         var source = await AccountAsync(CouponSourceKey, ct);
         var pool = await AccountAsync(PoolKey(businessId), ct);
-        return await TransferAsync(TransferKind.CouponCharge, source, pool, seconds, businessId, null, actor, $"coupon:{couponId:N}", couponId, null, ct);
+        return await TransferAsync(TransferKind.CouponCharge, source, pool, seconds, businessId, null, actor, CouponChargeKey(couponId), couponId, null, ct);
     }
 
     /// <summary>
