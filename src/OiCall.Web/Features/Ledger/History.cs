@@ -40,7 +40,16 @@ public sealed class History(AppDbContext db)
             : query.Where(e => e.Kind == TransferKind.Distribution || e.Kind == TransferKind.Reclaim);
         if (filter.MemberId is { } memberId) query = query.Where(e => e.MemberId == memberId);
         // Periods are Korean calendar days.
-        if (filter.From is { } from) { var start = SeoulDayStart(from); query = query.Where(e => e.At >= start); }
+        if (filter.From is { } from)
+        {
+            var start = SeoulDayStart(from);
+            query = query.Where(e => e.At >= start);
+            // The same at the period's start (see below): without it SQLite walks the whole period by
+            // time and sorts it (tens of milliseconds for a month) instead of reading the newest page.
+            var low = await db.LedgerEntries.Where(e => e.BusinessId == businessId && e.At >= start)
+                .OrderBy(e => e.At).Take(100).MinAsync(e => (long?)e.Id, ct);
+            query = query.Where(e => e.Id >= (low ?? long.MaxValue));
+        }
         if (filter.To is { } to)
         {
             var end = SeoulDayStart(to.AddDays(1));
