@@ -15,7 +15,7 @@ public sealed record DecisionDto(int Code, string Reason, string? CallerNumber, 
 public sealed record SipSettingsDto(string Username, string Domain, int Port, string Transport, string? Password, DateTime? IssuedAt, string? ProvisioningUri);
 
 /// <summary>The control plane's side of a call: digest credentials, authorization with a hold, and the end report.</summary>
-public sealed class CallAuthorizationTests
+public sealed partial class CallAuthorizationTests
 {
     private sealed record Setup(TestApp App, HttpClient Edge, Person Owner, BusinessDto Business, MemberDto Member, SipSettingsDto Sip);
 
@@ -257,7 +257,11 @@ public sealed class CallAuthorizationTests
         var record = await db.CallRecords.SingleAsync();
         Assert.Equal((CallOutcome.Lost, 0L), (record.Outcome, record.BilledSeconds));
         Assert.Equal(600, await db.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet).SumAsync(a => a.Balance));
-        // A report that finally arrives changes nothing.
+        // A report that finally arrives still bills the call, once (more in CallEndTests).
+        Assert.True(await EndAsync(s.Edge, "silent", true, 30));
         Assert.False(await EndAsync(s.Edge, "silent", true, 30));
+        await using var after = s.App.Db();
+        var late = await after.CallRecords.SingleAsync();
+        Assert.Equal((CallOutcome.Answered, 30L), (late.Outcome, late.BilledSeconds));
     }
 }

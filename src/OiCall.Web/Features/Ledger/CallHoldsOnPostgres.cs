@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using OiCall.Web.Data;
 
@@ -71,7 +72,7 @@ internal static class CallHoldsOnPostgres
             FROM h LEFT JOIN held ON TRUE LEFT JOIN back ON TRUE
             WHERE h.granted > h.spoken
         )
-        SELECT count(*) FROM h
+        SELECT spoken FROM h
         """;
 
     // A hold takes the member's wallet row, then the hold account. The end must take them in the
@@ -113,15 +114,20 @@ internal static class CallHoldsOnPostgres
         }
     }
 
-    /// <summary>True when this call moved the hold out of Held; false when it was resolved before (or never held).</summary>
-    public static async Task<bool> ResolveAsync(AppDbContext db, string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// The seconds settled when this call moved the hold out of Held; null when it was resolved before
+    /// (or never held). Inside the context's transaction when it has one (the end and its call record
+    /// commit together), otherwise a transaction of its own.
+    /// </summary>
+    public static async Task<long?> ResolveAsync(AppDbContext db, string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            // One round trip, one implicit transaction: the lock statement, then the move.
+            // One round trip, one implicit transaction (or the caller's): the lock statement, then the move.
             await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
             {
+                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
                 BatchCommands =
                 {
                     new NpgsqlBatchCommand(LockForResolveSql) { Parameters = { new NpgsqlParameter<string>("callId", callId) } },
@@ -140,8 +146,7 @@ internal static class CallHoldsOnPostgres
             await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);
-            await reader.ReadAsync(ct);
-            return reader.GetInt64(0) == 1;
+            return await reader.ReadAsync(ct) ? reader.GetInt64(0) : null;
         }
         finally
         {

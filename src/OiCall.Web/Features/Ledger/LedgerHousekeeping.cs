@@ -48,7 +48,9 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
         if (expireHolds)
         {
             await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
-            // Their calls' records say so: nothing was billed because no end was reported.
+            // Their calls' records say so: nothing was billed because no end was reported. A report that
+            // comes later still bills the call and replaces Lost with the real outcome (only InProgress
+            // records are marked, so one settled meanwhile stays as it is).
             var db = services.GetRequiredService<AppDbContext>();
             await db.CallRecords
                 .Where(r => r.Outcome == Telephony.CallOutcome.InProgress && db.CallHolds.Any(h => h.CallId == r.CallId && h.State == HoldState.Expired))

@@ -51,6 +51,21 @@ public enum TransferKind
     HoldRelease = 6,
     /// <summary>후불 청구: a closed month's usage restores the postpaid credit line (billing → credit).</summary>
     PostpaidUsage = 7,
+    /// <summary>
+    /// A call's end reported after its hold expired (all of it went back): member wallet → usage, the
+    /// seconds spoken as far as the wallet still has them. Call usage like <see cref="CallSettle"/>.
+    /// </summary>
+    LateCallSettle = 8,
+}
+
+public static class CallUsage
+{
+    /// <summary>
+    /// Entries that are a call's spoken seconds, one per call that was billed anything: statements
+    /// and postpaid billing count these. Written as constants so the SQL can use the kind index.
+    /// </summary>
+    public static readonly System.Linq.Expressions.Expression<Func<LedgerEntry, bool>> IsCallUsage =
+        e => e.Kind == TransferKind.CallSettle || e.Kind == TransferKind.LateCallSettle;
 }
 
 /// <summary>One transfer between two accounts. Append only: the database refuses updates and deletes.</summary>
@@ -77,9 +92,12 @@ public enum HoldState
 {
     /// <summary>Time is held for a call in progress.</summary>
     Held = 0,
-    /// <summary>The call ended: spoken seconds went to usage, the rest back to the wallet.</summary>
+    /// <summary>
+    /// The call ended: spoken seconds went to usage, the rest back to the wallet. Also reached from
+    /// Expired when the report comes late; then the spoken seconds came from the wallet.
+    /// </summary>
     Settled = 1,
-    /// <summary>No end report came in time: everything went back to the wallet.</summary>
+    /// <summary>No end report came in time: everything went back to the wallet. A late report still settles it.</summary>
     Expired = 2,
 }
 

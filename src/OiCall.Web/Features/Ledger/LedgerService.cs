@@ -232,8 +232,18 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     }
 
     /// <summary>A call's end: spoken seconds (never more than granted) to usage, the rest back. Exactly once per Call-ID.</summary>
-    public Task<bool> SettleAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
-        ResolveAsync(callId, HoldState.Settled, spokenSeconds, ct);
+    public async Task<bool> SettleAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
+        await SettleCallAsync(callId, spokenSeconds, ct) is not null;
+
+    /// <summary>
+    /// A call's end, exactly once per Call-ID: returns the seconds billed, or null for a repeat (or a
+    /// call never held). A hold still held settles the spoken seconds (never more than granted) and
+    /// releases the rest; a hold that already expired (the report came after granted time plus
+    /// grace) takes the spoken seconds from the wallet, as far as it has them. Joins the caller's
+    /// transaction when there is one, so the call record can change with it.
+    /// </summary>
+    public async Task<long?> SettleCallAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
+        await ResolveAsync(callId, HoldState.Settled, spokenSeconds, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, ct);
 
     /// <summary>Holds whose call never reported its end give everything back after granted time plus grace.</summary>
     public async Task<int> ExpireHoldsAsync(CancellationToken ct = default)
@@ -242,23 +252,24 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         var due = await db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
         var expired = 0;
         foreach (var callId in due)
-            if (await ResolveAsync(callId, HoldState.Expired, 0, ct)) expired++;
+            if (await ResolveAsync(callId, HoldState.Expired, 0, ct) is not null) expired++;
         return expired;
     }
 
-    private async Task<bool> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, CancellationToken ct)
+    /// <summary>Moves a hold out of Held; returns the seconds settled, or null when it was not Held.</summary>
+    private async Task<long?> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         if (db.Database.IsNpgsql()) return await CallHoldsOnPostgres.ResolveAsync(db, callId, outcome, spokenSeconds, now, ct);
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await OwnTransactionAsync(ct);
         var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
-        if (hold is null) return false;
+        if (hold is null) return null;
         var spoken = outcome == HoldState.Settled ? Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds) : 0;
         // Only the request that moves the hold out of Held goes on: a repeated end report changes nothing.
         var resolved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Held)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, outcome).SetProperty(h => h.SettledSeconds, spoken).SetProperty(h => h.ResolvedAt, now), ct);
-        if (resolved == 0) return false;
+        if (resolved == 0) return null;
 
         var holdAccount = await AccountAsync(HoldKey(hold.MemberId), ct);
         var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
@@ -269,9 +280,50 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         }
         if (hold.GrantedSeconds - spoken > 0)
             await TransferAsync(TransferKind.HoldRelease, holdAccount, wallet, hold.GrantedSeconds - spoken, hold.BusinessId, hold.MemberId, null, $"release:{callId}", null, null, ct);
-        await tx.CommitAsync(ct);
-        return true;
+        if (tx is not null) await tx.CommitAsync(ct);
+        return spoken;
     }
+
+    /// <summary>
+    /// An end report for a hold that expired: the edge or this service was down past granted time
+    /// plus grace, and the whole grant went back to the wallet. The spoken seconds (never more than
+    /// granted) now go wallet → usage, only as many as are free (the database refuses a negative
+    /// wallet anyway). Expired → Settled is the guard: one report wins, repeats and racers change nothing.
+    /// Not the hot path: plain EF on both databases, in one transaction.
+    /// </summary>
+    private async Task<long?> SettleExpiredAsync(string callId, long spokenSeconds, CancellationToken ct)
+    {
+        var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.State == HoldState.Expired, ct);
+        if (hold is null) return null;
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        await using var tx = await OwnTransactionAsync(ct);
+        // The wallet first, as holds and ends take it; locked (on PostgreSQL) so its free seconds stay free until the commit.
+        var free = await LockedBalanceAsync(WalletKey(hold.MemberId), ct);
+        var debit = Math.Min(Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds), Math.Max(0, free));
+        var moved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Expired)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, HoldState.Settled).SetProperty(h => h.SettledSeconds, debit).SetProperty(h => h.ResolvedAt, now), ct);
+        if (moved == 0) return null;
+        if (debit > 0)
+        {
+            var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
+            var usage = await AccountAsync(UsageKey(hold.MemberId), ct);
+            // Same key as an in-time settle: the unique index allows one settle per call whichever way it came.
+            await TransferAsync(TransferKind.LateCallSettle, wallet, usage, debit, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, LedgerErrors.WalletTooSmall, ct);
+        }
+        if (tx is not null) await tx.CommitAsync(ct);
+        return debit;
+    }
+
+    /// <summary>An account's balance, its row locked until the transaction ends (SQLite's writer lock already covers it).</summary>
+    private async Task<long> LockedBalanceAsync(string key, CancellationToken ct) =>
+        db.Database.IsNpgsql()
+            ? (await db.Database.SqlQuery<long>($"""SELECT "Balance" AS "Value" FROM "LedgerAccounts" WHERE "Key" = {key} FOR UPDATE""").ToListAsync(ct)).Single()
+            : await db.LedgerAccounts.Where(a => a.Key == key).Select(a => a.Balance).SingleAsync(ct);
+
+    /// <summary>A transaction of this operation's own, or null when it runs inside the caller's.</summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransactionAsync(CancellationToken ct) =>
+        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
 
     /// <summary>
     /// One transaction; a key seen before (or committed by a racing twin) returns the entries of the

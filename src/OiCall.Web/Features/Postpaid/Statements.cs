@@ -9,7 +9,7 @@ using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Postpaid;
 
-/// <summary>One member's line of a monthly statement: calls ended that month and their spoken seconds.</summary>
+/// <summary>One member's line of a monthly statement: calls ended (or reported late) that month and their billed seconds.</summary>
 public sealed record StatementLine(Guid MemberId, string MemberName, string PhoneDisplay, int Calls, long Seconds);
 
 /// <summary>월별 사용 내역: a business's call usage in one Korean calendar month, per member and in total.</summary>
@@ -76,7 +76,8 @@ public sealed class Statements(AppDbContext db, LedgerService ledger, AuditLog a
             ?? throw new AppProblem(BusinessErrors.NotFound);
         var (start, end) = (month.StartUtc, month.EndUtc);
         var usage = await db.LedgerEntries.AsNoTracking()
-            .Where(e => e.BusinessId == businessId && e.Kind == TransferKind.CallSettle && e.At >= start && e.At < end && e.MemberId != null)
+            .Where(CallUsage.IsCallUsage)
+            .Where(e => e.BusinessId == businessId && e.At >= start && e.At < end && e.MemberId != null)
             .GroupBy(e => e.MemberId!.Value)
             .Select(g => new { MemberId = g.Key, Calls = g.Count(), Seconds = g.Sum(e => e.Seconds) })
             .ToListAsync(ct);
@@ -96,7 +97,8 @@ public sealed class Statements(AppDbContext db, LedgerService ledger, AuditLog a
     {
         var (start, end) = (month.StartUtc, month.EndUtc);
         var usage = await db.LedgerEntries.AsNoTracking()
-            .Where(e => e.Kind == TransferKind.CallSettle && e.At >= start && e.At < end)
+            .Where(CallUsage.IsCallUsage)
+            .Where(e => e.At >= start && e.At < end)
             .GroupBy(e => e.BusinessId)
             .Select(g => new { BusinessId = g.Key, Calls = g.Count(), Seconds = g.Sum(e => e.Seconds) })
             .ToDictionaryAsync(u => u.BusinessId, ct);
@@ -126,8 +128,8 @@ public sealed class Statements(AppDbContext db, LedgerService ledger, AuditLog a
             for (var month = StatementMonth.Of(new DateTimeOffset(firstDraw.Value, TimeSpan.Zero)); month.StartUtc < current.StartUtc; month = month.Next)
             {
                 var (start, end) = (month.StartUtc, month.EndUtc);
-                var used = await db.LedgerEntries.AsNoTracking()
-                    .Where(e => e.BusinessId == businessId && e.Kind == TransferKind.CallSettle && e.At >= start && e.At < end).SumAsync(e => e.Seconds, ct);
+                var used = await db.LedgerEntries.AsNoTracking().Where(CallUsage.IsCallUsage)
+                    .Where(e => e.BusinessId == businessId && e.At >= start && e.At < end).SumAsync(e => e.Seconds, ct);
                 await ledger.BillMonthAsync(businessId, BillKey(businessId, month), used, ct);
             }
         }

@@ -60,23 +60,30 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
 
     /// <summary>
     /// The call's end. Spoken seconds (never more than granted) are debited once per Call-ID,
-    /// whatever repeats; the record says how it ended. Returns false for a repeat or an unknown call.
+    /// whatever repeats, also when the report comes after the hold expired; the record says how it
+    /// ended and what was billed. Returns false for a repeat or an unknown call.
     /// </summary>
     public async Task<bool> EndAsync(string? callId, bool answered, long durationSeconds, string? endedBy, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var spoken = answered ? Math.Max(0, durationSeconds) : 0;
-        if (!await ledger.SettleAsync(callId, spoken, ct)) return false;
+        // The settle and the record commit together: apart, a crash between them left a settled
+        // wallet beside a record billing 0, and repeats (which change nothing) never mended it.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await ledger.SettleCallAsync(callId, spoken, ct) is not { } billed) return false;
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var record = await db.CallRecords.SingleOrDefaultAsync(r => r.CallId == callId, ct);
-        if (record is null) return true;
-        record.BilledSeconds = Math.Min(spoken, record.GrantedSeconds);
-        record.EndedAt = now;
-        record.AnsweredAt = answered ? now - TimeSpan.FromSeconds(record.BilledSeconds) : null;
-        record.EndedBy = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
-        record.Outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
-        await db.SaveChangesAsync(ct);
+        DateTime? answeredAt = answered ? now - TimeSpan.FromSeconds(billed) : null;
+        var by = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
+        var outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
+        // Also replaces Lost: a late report tells the real outcome of a call whose hold had expired.
+        await db.CallRecords.Where(r => r.CallId == callId).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.BilledSeconds, billed)
+            .SetProperty(r => r.EndedAt, now)
+            .SetProperty(r => r.AnsweredAt, answeredAt)
+            .SetProperty(r => r.EndedBy, by)
+            .SetProperty(r => r.Outcome, outcome), ct);
+        await tx.CommitAsync(ct);
         return true;
     }
 

@@ -39,7 +39,7 @@ public enum CallOutcome
     NotAnswered = 2,
     /// <summary>Cut by the edge at the granted time.</summary>
     TimedOut = 3,
-    /// <summary>No end report came; the hold expired and nothing was billed.</summary>
+    /// <summary>No end report came; the hold expired and nothing was billed. A late report replaces it with the real outcome.</summary>
     Lost = 4,
 }
 
