@@ -203,6 +203,70 @@ public sealed partial class CallAuthorizationTests
     }
 
     [Fact]
+    public async Task A_member_has_at_most_two_calls_at_once_unless_the_operator_says_otherwise()
+    {
+        // Each call holds up to the 4-hour maximum: enough in the wallet for four at once.
+        var s = await SetUpAsync(walletSeconds: 60_000);
+        await using var _ = s.App;
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "first", s.Sip.Username, "0212345678")).Code);
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "second", s.Sip.Username, "0212345678")).Code);
+
+        var third = await AuthorizeAsync(s.Edge, "third", s.Sip.Username, "0212345678");
+        Assert.Equal((403, "Too many calls at once"), (third.Code, third.Reason));
+        // A retransmitted setup of a call already going is not a new call.
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "second", s.Sip.Username, "0212345678")).Code);
+
+        await EndAsync(s.Edge, "first", true, 10);
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "third-again", s.Sip.Username, "0212345678")).Code);
+
+        var operatorApi = await s.App.OperatorAsync();
+        var policy = $"/api/v1/operator/businesses/{s.Business.Id}/call-policy";
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = false, allowPremium = false, callsSuspended = false, maxCallsPerMember = 3 })).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "fourth", s.Sip.Username, "0212345678")).Code);
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "fifth", s.Sip.Username, "0212345678")).Code);
+    }
+
+    [Fact]
+    public async Task The_daily_cap_bounds_each_grant_and_then_refuses_with_a_reason()
+    {
+        var s = await SetUpAsync(DatabaseProvider.Postgres, walletSeconds: 3000);
+        await using var _ = s.App;
+        var operatorApi = await s.App.OperatorAsync();
+        var policy = $"/api/v1/operator/businesses/{s.Business.Id}/call-policy";
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = false, allowPremium = false, callsSuspended = false, dailyCapMinutes = 2 })).ShouldBe(HttpStatusCode.OK);
+
+        var first = await AuthorizeAsync(s.Edge, "capped-1", s.Sip.Username, "0212345678");
+        Assert.Equal((200, 120L), (first.Code, first.GrantedSeconds));
+        await EndAsync(s.Edge, "capped-1", true, 90);
+        // 30 s of the day are left, and the grant says so.
+        Assert.Equal(30, (await AuthorizeAsync(s.Edge, "capped-2", s.Sip.Username, "0212345678")).GrantedSeconds);
+        await EndAsync(s.Edge, "capped-2", true, 30);
+
+        var refused = await AuthorizeAsync(s.Edge, "capped-3", s.Sip.Username, "0212345678");
+        Assert.Equal((403, "Daily call limit reached"), (refused.Code, refused.Reason));
+
+        // Removing the cap (0) lets the wallet decide again.
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = false, allowPremium = false, callsSuspended = false, dailyCapMinutes = 0 })).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(200, (await AuthorizeAsync(s.Edge, "uncapped", s.Sip.Username, "0212345678")).Code);
+    }
+
+    [Fact]
+    public async Task Impossible_limits_are_refused_and_change_nothing()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        var operatorApi = await s.App.OperatorAsync();
+        var policy = $"/api/v1/operator/businesses/{s.Business.Id}/call-policy";
+
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = true, allowPremium = false, callsSuspended = false, maxCallsPerMember = 0 }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest, "invalid_call_limit");
+        await (await operatorApi.PutAsJsonAsync(policy, new { allowInternational = true, allowPremium = false, callsSuspended = false, dailyCapMinutes = -5 }))
+            .ShouldBeProblem(HttpStatusCode.BadRequest, "invalid_daily_cap");
+        // Neither half-applied the rest of the request.
+        Assert.Equal(403, (await AuthorizeAsync(s.Edge, "abroad", s.Sip.Username, "+1 212 555 0100")).Code);
+    }
+
+    [Fact]
     public async Task Admins_see_every_members_calls_and_a_member_only_their_own()
     {
         var s = await SetUpAsync();

@@ -63,6 +63,11 @@ public sealed class Business
     public bool AllowPremium { get; set; }
     /// <summary>Operator: no call may be placed while set.</summary>
     public bool CallsSuspended { get; set; }
+    /// <summary>Operator: calls one member may have going at once (a stolen SIP password cannot fan out).</summary>
+    public int MaxCallsPerMember { get; set; } = DefaultMaxCallsPerMember;
+    public const int DefaultMaxCallsPerMember = 2;
+    /// <summary>Operator: seconds the business's members may call per Korean day, in all; null for no cap.</summary>
+    public long? DailyCallCapSeconds { get; set; }
     /// <summary>Admins' opt-in: call records keep the last four digits of the dialled number (by default nothing of it).</summary>
     public bool KeepDialledDigits { get; set; }
     /// <summary>The approved caller number calls present unless a member has their own (checked again at use).</summary>

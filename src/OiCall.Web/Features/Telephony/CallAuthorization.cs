@@ -37,7 +37,10 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
         var presented = await callerNumbers.PresentedNumberAsync(caller.Business.Id, caller.Member.Id, ct);
         if (presented is null) return CallDecision.Refuse(403, "No approved caller number");
 
-        var hold = await ledger.HoldAsync(caller.Business.Id, caller.Member.Id, callId, sip.Value.MaxCallSeconds, ct);
+        var (wanted, limited) = await WithinLimitsAsync(caller.Business, caller.Member.Id, ct);
+        if (limited is not null) return limited;
+
+        var hold = await ledger.HoldAsync(caller.Business.Id, caller.Member.Id, callId, wanted, ct);
         if (hold is null) return CallDecision.Refuse(402, "No minutes left");
 
         db.CallRecords.Add(new CallRecord
@@ -85,6 +88,29 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
             .SetProperty(r => r.Outcome, outcome), ct);
         await tx.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// The operator's limits: calls one member has going (holds not yet ended or expired), and what is
+    /// left of the business's daily cap, which also bounds the grant. The SIP reason says which.
+    /// (Two setups of the same member in the same instant can both pass the count; the wallet hold
+    /// still keeps them from spending the same seconds.)
+    /// </summary>
+    private async Task<(long Wanted, CallDecision? Refusal)> WithinLimitsAsync(Business business, Guid memberId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var recent = now - TimeSpan.FromSeconds(sip.Value.MaxCallSeconds) - LedgerService.HoldGrace;
+        var going = await db.CallRecords.CountAsync(r => r.MemberId == memberId && r.AuthorizedAt > recent
+            && r.Direction == CallDirection.Outbound && r.Outcome == CallOutcome.InProgress, ct);
+        if (going >= business.MaxCallsPerMember) return (0, CallDecision.Refuse(403, "Too many calls at once"));
+        if (business.DailyCallCapSeconds is not { } cap) return (sip.Value.MaxCallSeconds, null);
+
+        var dayStart = Text.SeoulDayStartUtc(now);
+        var used = await db.CallRecords.Where(r => r.BusinessId == business.Id && r.AuthorizedAt >= dayStart && r.Direction == CallDirection.Outbound)
+            .SumAsync(r => r.Outcome == CallOutcome.InProgress ? r.GrantedSeconds : r.BilledSeconds, ct);
+        return cap - used <= 0
+            ? (0, CallDecision.Refuse(403, "Daily call limit reached"))
+            : (Math.Min(sip.Value.MaxCallSeconds, cap - used), null);
     }
 
     /// <summary>

@@ -6,8 +6,9 @@ using OiCall.Web.Features.Businesses;
 namespace OiCall.Web.Features.Telephony;
 
 public sealed record CallPrivacyRequest(bool KeepDialledDigits);
-public sealed record CallPolicyRequest(bool AllowInternational, bool AllowPremium, bool CallsSuspended);
-public sealed record CallPolicyResponse(bool AllowInternational, bool AllowPremium, bool CallsSuspended, bool KeepDialledDigits);
+/// <summary>MaxCallsPerMember and DailyCapMinutes: null leaves them as they are; DailyCapMinutes 0 removes the cap.</summary>
+public sealed record CallPolicyRequest(bool AllowInternational, bool AllowPremium, bool CallsSuspended, int? MaxCallsPerMember = null, long? DailyCapMinutes = null);
+public sealed record CallPolicyResponse(bool AllowInternational, bool AllowPremium, bool CallsSuspended, bool KeepDialledDigits, int MaxCallsPerMember, long? DailyCapMinutes);
 
 /// <summary>Who may call what: the operator's bars and suspension, the admins' record-keeping choice.</summary>
 public sealed class CallPolicy(AppDbContext db, AuditLog audit)
@@ -23,12 +24,21 @@ public sealed class CallPolicy(AppDbContext db, AuditLog audit)
     public async Task<Business> SetPolicyAsync(Guid operatorId, Guid businessId, CallPolicyRequest policy, CancellationToken ct = default)
     {
         var business = await db.Businesses.SingleOrDefaultAsync(b => b.Id == businessId, ct) ?? throw new Infrastructure.AppProblem(BusinessErrors.NotFound);
+        if (policy.MaxCallsPerMember is < 1 or > MaxCallsLimit) throw new Infrastructure.AppProblem(TelephonyErrors.BadCallLimit, "maxCallsPerMember");
+        if (policy.DailyCapMinutes is < 0 or > MaxDailyCapMinutes) throw new Infrastructure.AppProblem(TelephonyErrors.BadDailyCap, "dailyCapMinutes");
         (business.AllowInternational, business.AllowPremium, business.CallsSuspended) = (policy.AllowInternational, policy.AllowPremium, policy.CallsSuspended);
+        if (policy.MaxCallsPerMember is { } calls) business.MaxCallsPerMember = calls;
+        if (policy.DailyCapMinutes is { } cap) business.DailyCallCapSeconds = cap == 0 ? null : cap * 60;
         audit.Add("business.call_policy", operatorId, null,
-            $"international={policy.AllowInternational} premium={policy.AllowPremium} suspended={policy.CallsSuspended}", businessId);
+            $"international={policy.AllowInternational} premium={policy.AllowPremium} suspended={policy.CallsSuspended} " +
+            $"callsPerMember={business.MaxCallsPerMember} dailyCapSeconds={business.DailyCallCapSeconds}", businessId);
         await db.SaveChangesAsync(ct);
         return business;
     }
 
-    public static CallPolicyResponse Response(Business b) => new(b.AllowInternational, b.AllowPremium, b.CallsSuspended, b.KeepDialledDigits);
+    public const int MaxCallsLimit = 20;
+    public const long MaxDailyCapMinutes = 100_000;
+
+    public static CallPolicyResponse Response(Business b) =>
+        new(b.AllowInternational, b.AllowPremium, b.CallsSuspended, b.KeepDialledDigits, b.MaxCallsPerMember, b.DailyCallCapSeconds / 60);
 }

@@ -98,6 +98,10 @@ internal sealed class CallRecordConfiguration : IEntityTypeConfiguration<CallRec
 public static class TelephonyErrors
 {
     public static readonly ErrorInfo EdgeOnly = new("edge_secret_required", 401, "SIP 서버 전용입니다.", "For the SIP edge only.");
+    public static readonly ErrorInfo BadCallLimit = new("invalid_call_limit", 400,
+        $"동시 통화 수는 1에서 {CallPolicy.MaxCallsLimit} 사이로 입력하세요.", $"Enter between 1 and {CallPolicy.MaxCallsLimit} calls at once.");
+    public static readonly ErrorInfo BadDailyCap = new("invalid_daily_cap", 400,
+        $"하루 통화 한도는 0(한도 없음)에서 {CallPolicy.MaxDailyCapMinutes:N0}분 사이로 입력하세요.", $"Enter a daily cap between 0 (none) and {CallPolicy.MaxDailyCapMinutes:N0} minutes.");
     public static readonly ErrorInfo BadCallId = new("invalid_call_id", 400, "Call-ID가 필요합니다.", "A Call-ID is required.");
 }
 

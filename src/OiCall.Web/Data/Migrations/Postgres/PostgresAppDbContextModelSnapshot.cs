@@ -235,6 +235,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("uuid");
 
+                    b.Property<long?>("DailyCallCapSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<Guid?>("DefaultCallerNumberId")
                         .HasColumnType("uuid");
 
@@ -262,6 +265,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(300)");
 
                     b.Property<int>("MainNumberState")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxCallsPerMember")
                         .HasColumnType("integer");
 
                     b.Property<long>("MemberLowBalanceWarningSeconds")

@@ -228,6 +228,9 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DailyCallCapSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("DefaultCallerNumberId")
                         .HasColumnType("TEXT");
 
@@ -255,6 +258,9 @@ namespace OiCall.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("MainNumberState")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxCallsPerMember")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("MemberLowBalanceWarningSeconds")

@@ -1,0 +1,39 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace OiCall.Web.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class CallLimits : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "DailyCallCapSeconds",
+                table: "Businesses",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxCallsPerMember",
+                table: "Businesses",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 2); // existing businesses get the default limit, not zero calls
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "DailyCallCapSeconds",
+                table: "Businesses");
+
+            migrationBuilder.DropColumn(
+                name: "MaxCallsPerMember",
+                table: "Businesses");
+        }
+    }
+}
