@@ -17,10 +17,10 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
-    private async Task<Caller> CallerAsync(long walletSeconds = 600)
+    private async Task<Caller> CallerAsync(long walletSeconds = 600, int callsAtOnce = 20)
     {
         SipEdgeFixture.RequireTools();
-        return await SipEdgeFixture.CallerAsync(edge.App, walletSeconds);
+        return await SipEdgeFixture.CallerAsync(edge.App, walletSeconds, callsAtOnce: callsAtOnce);
     }
 
     private string Diagnostics(params Sipp[] sipps) =>
@@ -136,6 +136,25 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
         Assert.True(await app.ExitCodeAsync(Limit) == 0, Diagnostics(app, carrier));
         Assert.Equal(402, app.FinalStatus());
         Assert.Empty(carrier.Received());
+    }
+
+    [Fact]
+    public async Task A_call_beyond_the_members_limit_gets_403_with_a_reason_the_app_shows()
+    {
+        var caller = await CallerAsync(callsAtOnce: 1);
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        await using var first = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 4000);
+        // The first call is up once the carrier has its INVITE.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (carrier.Received().Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.NotEmpty(carrier.Received());
+
+        await using var second = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!);
+        Assert.True(await second.ExitCodeAsync(Limit) == 0, Diagnostics(second, carrier));
+        Assert.Equal(403, second.FinalStatus());
+        Assert.Contains(second.Received(), m => m.StartsWith("SIP/2.0 403 Too many calls at once", StringComparison.Ordinal));
+        Assert.True(await first.ExitCodeAsync(Limit) == 0, Diagnostics(first, carrier));
+        Assert.Equal(200, first.FinalStatus());
     }
 
     [Theory]
