@@ -176,6 +176,48 @@ public sealed class InboundSipTests(SipEdgeFixture edge) : IClassFixture<SipEdge
     }
 
     [Fact]
+    public async Task A_customer_who_hangs_up_while_it_rings_is_a_missed_call_ended_by_the_caller()
+    {
+        var (company, phones) = await CompanyAsync(1);
+        await RingGroupAsync(company, "hunt", 10, phones);
+        await RegisterAsync(phones[0]);
+        await using var app = App(phones[0], "member_uas_ring.xml");
+        await Task.Delay(200);
+        await using var carrier = Sipp.Start("carrier_cancel.xml", [$"127.0.0.1:{edge.EdgePort}", "-m", "1", "-s", company.CompanyE164,
+            "-key", "from", Customer, "-d", "1000", "-timeout", "30s", "-timeout_error"], edge.TrunkPort);
+
+        Assert.True(await carrier.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, app));
+        Assert.Equal(487, carrier.FinalStatus());
+        Assert.True(await app.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, app));   // its phone stopped ringing
+
+        var call = Assert.Single(await HistoryAsync(company));
+        Assert.Equal((nameof(CallOutcome.NotAnswered), (Guid?)null, "caller"), (call.Outcome, call.MemberId, call.EndedBy));
+    }
+
+    [Fact]
+    public async Task An_answered_call_is_bounded_by_the_longest_call_and_both_legs_get_their_BYE()
+    {
+        var (company, phones) = await CompanyAsync(1);
+        await RingGroupAsync(company, "ringAll", 10, phones);
+        await RegisterAsync(phones[0]);
+        await using var app = App(phones[0], "member_uas_answer.xml", ringMs: 100);
+        await Task.Delay(200);
+        await using var carrier = Sipp.Start("carrier_call_cut.xml", [$"127.0.0.1:{edge.EdgePort}", "-m", "1", "-s", company.CompanyE164,
+            "-key", "from", Customer, "-timeout", "30s", "-timeout_error"], edge.TrunkPort);
+
+        // Sip:MaxCallSeconds (4 s in this fixture) with no minutes anywhere: the edge ends the call.
+        Assert.True(await carrier.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, app));
+        Assert.True(await app.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, app));
+        Assert.InRange(carrier.Elapsed, TimeSpan.FromSeconds(SipEdgeFixture.MaxCallSeconds - 1), TimeSpan.FromSeconds(SipEdgeFixture.MaxCallSeconds + 2));
+        foreach (var message in carrier.Received()) Assert.DoesNotContain(phones[0].Sip.Username, message);
+
+        var call = Assert.Single(await HistoryAsync(company));
+        Assert.Equal((nameof(CallOutcome.Answered), phones[0].Member.Id, (string?)null), (call.Outcome, call.MemberId, call.EndedBy));
+        Assert.InRange(call.TalkSeconds, SipEdgeFixture.MaxCallSeconds - 1, SipEdgeFixture.MaxCallSeconds + 1);
+        await AssertNoMinutesUsedAsync(company);
+    }
+
+    [Fact]
     public async Task With_nobody_registered_the_carrier_gets_480_and_admins_see_a_missed_call()
     {
         var (company, phones) = await CompanyAsync(2);
