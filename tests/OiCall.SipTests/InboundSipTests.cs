@@ -318,6 +318,8 @@ public sealed class InboundSpoolUpgradeTests
         (long Seconds, long Held) balance;
         while ((balance = await caller.BalanceAsync()).Held != 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(balance == (563L, 0L), $"{balance}\n{edge.RecentLog}");
+        // The edge logs the delivery once the control plane's answer is back, just after the settle.
+        while (!edge.RecentLog.Contains($"call end for {callId} reported") && DateTime.UtcNow < deadline.AddSeconds(5)) await Task.Delay(100);
         Assert.Contains($"call end for {callId} reported", edge.RecentLog);
     }
 }
