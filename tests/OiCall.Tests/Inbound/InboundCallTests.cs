@@ -14,7 +14,7 @@ namespace OiCall.Tests.Inbound;
 
 public sealed record RingLineDto(Guid MemberId, string Name, bool InGroup, bool HasSipAccount);
 public sealed record RingGroupDto(string Mode, int RingSeconds, bool Saved, List<RingLineDto> Members);
-public sealed record InboundDecisionDto(int Code, string Reason, string? Mode, int RingSeconds, List<string>? Targets);
+public sealed record InboundDecisionDto(int Code, string Reason, string? Mode, int RingSeconds, List<string>? Targets, long MaxSeconds);
 
 /// <summary>Customers calling the company number: whom the edge rings, and how the call is recorded (never debited).</summary>
 public sealed class InboundCallTests
@@ -78,6 +78,8 @@ public sealed class InboundCallTests
         Assert.Equal(200, decision.Code);
         Assert.Equal("ringAll", decision.Mode);
         Assert.Equal([s.SalesSip, s.SupportSip], decision.Targets);
+        // The edge bounds the answered call by the service's longest call; no minutes are held.
+        Assert.Equal(new SipOptions().MaxCallSeconds, decision.MaxSeconds);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Businesses;
 using OiCall.Web.Features.CallerNumbers;
@@ -10,8 +11,11 @@ namespace OiCall.Web.Features.Inbound;
 public sealed record InboundCallRequest(string? CallId, string? Dialled, string? From);
 public sealed record InboundEndRequest(string? CallId, string? AnsweredBy, long DurationSeconds, string? EndedBy);
 
-/// <summary>The edge's answer for a call from the carrier: whom to ring and how, or the SIP refusal.</summary>
-public sealed record InboundDecision(int Code, string Reason, string? Mode = null, int RingSeconds = 0, IReadOnlyList<string>? Targets = null)
+/// <summary>
+/// The edge's answer for a call from the carrier: whom to ring and how, or the SIP refusal.
+/// MaxSeconds bounds the answered call (Sip:MaxCallSeconds); inbound calls use no minutes.
+/// </summary>
+public sealed record InboundDecision(int Code, string Reason, string? Mode = null, int RingSeconds = 0, IReadOnlyList<string>? Targets = null, long MaxSeconds = 0)
 {
     public static InboundDecision Refuse(int code, string reason) => new(code, reason);
 }
@@ -21,7 +25,7 @@ public sealed record InboundDecision(int Code, string Reason, string? Mode = nul
 /// number or one of its approved caller numbers), whom to ring, and how the call ended. Inbound
 /// calls never touch the ledger; they are kept in the call history, missed ones included.
 /// </summary>
-public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvider clock)
+public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvider clock, IOptions<SipOptions> sip)
 {
     /// <summary>An inbound call with no end report after this long is closed as lost.</summary>
     public static readonly TimeSpan ReportDeadline = TimeSpan.FromHours(6);
@@ -58,7 +62,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
             }
         }
         if (!reachable) return InboundDecision.Refuse(480, business.CallsSuspended ? "Business suspended" : "Nobody to ring");
-        return new InboundDecision(200, "OK", RingGroups.ModeName(targets.Mode), targets.RingSeconds, targets.SipUsernames);
+        return new InboundDecision(200, "OK", RingGroups.ModeName(targets.Mode), targets.RingSeconds, targets.SipUsernames, sip.Value.MaxCallSeconds);
     }
 
     /// <summary>Who answered (a member's SIP username) or nobody (missed). Once per Call-ID; false for repeats and unknown calls.</summary>
