@@ -56,6 +56,7 @@ services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
 services.AddScoped<OiCall.Web.Features.Inbound.RingGroups>();
 services.AddScoped<OiCall.Web.Features.Inbound.InboundCalls>();
+services.AddScoped<OiCall.Web.Features.Operator.EdgeStatus>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
@@ -148,6 +149,7 @@ app.MapCallerNumberWebEndpoints();
 app.MapTelephonyApi();
 app.MapSipSettingsApi();
 OiCall.Web.Features.Inbound.InboundApi.MapInboundApi(app);
+OiCall.Web.Features.Operator.EdgeStatusApi.MapEdgeStatusApi(app);
 app.MapStatementDownload();
 app.MapRazorComponents<App>();
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -58,6 +59,35 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
             "-key", "user", "oc00000001", "-timeout", "10s", "-timeout_error"]);
         Assert.NotEqual(0, await stranger.ExitCodeAsync(Limit));
         Assert.Equal(401, stranger.FinalStatus());
+    }
+
+    [Fact]
+    public async Task Operators_see_registered_devices_and_calls_in_progress_with_their_business()
+    {
+        var caller = await CallerAsync();
+        await using (var app = Sipp.Start("member_register_ua.xml", [$"127.0.0.1:{edge.EdgePort}", "-m", "1", "-au", caller.Sip.Username, "-ap", caller.Sip.Password!,
+                         "-key", "user", caller.Sip.Username, "-timeout", "10s", "-timeout_error"]))
+            Assert.True(await app.ExitCodeAsync(Limit) == 0, Diagnostics(app));
+        var operatorApi = await edge.App.OperatorAsync();
+
+        var view = await operatorApi.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/operator/edge");
+        Assert.True(view.GetProperty("running").GetBoolean(), view.ToString());
+        var device = view.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("username").GetString() == caller.Sip.Username);
+        Assert.Equal(caller.Business.Id, device.GetProperty("businessId").GetGuid());
+        Assert.Equal("영업", device.GetProperty("memberName").GetString());
+        Assert.Equal("Linphone-Test/5.2 (belle-sip)", device.GetProperty("userAgent").GetString());
+
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        await using var call = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 3000);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (carrier.Received().Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        var during = await operatorApi.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/operator/edge");
+        var going = during.GetProperty("calls").EnumerateArray().Where(c => c.GetProperty("businessId").ValueKind != System.Text.Json.JsonValueKind.Null
+            && c.GetProperty("businessId").GetGuid() == caller.Business.Id).ToList();
+        Assert.True(going.Count == 1, during.ToString());
+        Assert.Equal("Outbound", going[0].GetProperty("direction").GetString());
+
+        Assert.True(await call.ExitCodeAsync(Limit) == 0, Diagnostics(call, carrier));
     }
 
     [Fact]

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using OiCall.Web.Data;
+using OiCall.Web.Features.Businesses;
+using OiCall.Web.Infrastructure.SipEdge;
+
+namespace OiCall.Web.Features.Operator;
+
+public sealed record EdgeDevice(string Username, Guid? BusinessId, string? BusinessName, string? MemberName, string? UserAgent, DateTime? RegisteredAt, DateTime? ExpiresAt);
+public sealed record EdgeCall(string CallId, string State, DateTime? StartedAt, Guid? BusinessId, string? BusinessName, string? MemberName, string? Direction);
+/// <summary>What the edge holds right now. <see cref="Problem"/> says why it could not be read (edge off, not answering).</summary>
+public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls);
+
+/// <summary>운영자 콘솔 → SIP 서버: registered devices per business and calls in progress, read from Kamailio over RPC.</summary>
+public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock)
+{
+    public async Task<EdgeView> ReadAsync(CancellationToken ct = default)
+    {
+        if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], []);
+        JsonElement registrations, dialogs;
+        try
+        {
+            registrations = await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "ul.dump", ct: ct);
+            dialogs = await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "dlg.list", ct: ct);
+        }
+        catch (EdgeRpcException e)
+        {
+            return new EdgeView(true, e.Message, [], []);
+        }
+
+        var contacts = Contacts(registrations, clock.GetUtcNow().UtcDateTime).ToList();
+        var usernames = contacts.Select(c => c.Username).Distinct().ToList();
+        var owners = await db.SipCredentials.AsNoTracking().Where(c => usernames.Contains(c.Username))
+            .Join(db.Members.IgnoreQueryFilters(), c => c.MemberId, m => m.Id, (c, m) => new { c.Username, m.BusinessId, Member = m.Name })
+            .Join(db.Businesses.IgnoreQueryFilters(), x => x.BusinessId, b => b.Id, (x, b) => new { x.Username, x.BusinessId, x.Member, Business = b.Name })
+            .ToDictionaryAsync(x => x.Username, ct);
+        var devices = contacts.Select(c => owners.GetValueOrDefault(c.Username) is { } o
+                ? new EdgeDevice(c.Username, o.BusinessId, o.Business, o.Member, c.UserAgent, c.RegisteredAt, c.ExpiresAt)
+                : new EdgeDevice(c.Username, null, null, null, c.UserAgent, c.RegisteredAt, c.ExpiresAt))
+            .OrderBy(d => d.BusinessName).ThenBy(d => d.MemberName).ToList();
+
+        var calls = Dialogs(dialogs).ToList();
+        var callIds = calls.Select(c => c.CallId).ToList();
+        var records = await db.CallRecords.AsNoTracking().Where(r => callIds.Contains(r.CallId))
+            .Select(r => new
+            {
+                r.CallId, r.BusinessId, r.Direction,
+                Business = db.Businesses.IgnoreQueryFilters().Where(b => b.Id == r.BusinessId).Select(b => b.Name).FirstOrDefault(),
+                Member = db.Members.IgnoreQueryFilters().Where(m => m.Id == r.MemberId).Select(m => m.Name).FirstOrDefault(),
+            })
+            .ToDictionaryAsync(r => r.CallId, ct);
+        var known = calls.Select(c => records.GetValueOrDefault(c.CallId) is { } r
+            ? c with { BusinessId = r.BusinessId, BusinessName = r.Business, MemberName = r.Member, Direction = r.Direction.ToString() }
+            : c).ToList();
+        return new EdgeView(true, null, devices, known);
+    }
+
+    private sealed record Contact(string Username, string? UserAgent, DateTime? RegisteredAt, DateTime? ExpiresAt);
+
+    // ul.dump: {"Domains":[{"Domain":{"AoRs":[{"Info":{"AoR":"oc123","Contacts":[{"Contact":{"User-Agent":…,"Expires":…,"Last-Modified":…}}]}}]}}]}
+    private static IEnumerable<Contact> Contacts(JsonElement dump, DateTime now)
+    {
+        foreach (var domain in Array(dump, "Domains"))
+        foreach (var aor in Array(domain.GetProperty("Domain"), "AoRs"))
+        {
+            var info = aor.GetProperty("Info");
+            var username = info.GetProperty("AoR").GetString() ?? "";
+            foreach (var contact in Array(info, "Contacts"))
+            {
+                var c = contact.GetProperty("Contact");
+                yield return new Contact(username, Text(c, "User-Agent"), UnixTime(c, "Last-Modified"), ExpiresAt(c, now));
+            }
+        }
+    }
+
+    // dlg.list: [{"call-id":…,"state":4,"start_ts":…,…}]
+    private static IEnumerable<EdgeCall> Dialogs(JsonElement list)
+    {
+        if (list.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var d in list.EnumerateArray())
+            yield return new EdgeCall(Text(d, "call-id") ?? "", DialogState(d), UnixTime(d, "start_ts"), null, null, null, null);
+    }
+
+    private static string DialogState(JsonElement d) => d.TryGetProperty("state", out var s) && s.TryGetInt32(out var state)
+        ? state switch { 1 or 2 => "ringing", 3 => "answered", 4 => "confirmed", 5 => "ended", _ => state.ToString() }
+        : "?";
+
+    private static IEnumerable<JsonElement> Array(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var a) && a.ValueKind == JsonValueKind.Array ? a.EnumerateArray() : [];
+
+    private static string? Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static DateTime? UnixTime(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.TryGetInt64(out var seconds) && seconds > 0 ? DateTime.UnixEpoch.AddSeconds(seconds) : null;
+
+    // "Expires" is seconds left (or "permanent").
+    private static DateTime? ExpiresAt(JsonElement c, DateTime now) =>
+        c.TryGetProperty("Expires", out var v) && v.TryGetInt64(out var left) ? now.AddSeconds(left) : null;
+}
+
+public static class EdgeStatusApi
+{
+    public static void MapEdgeStatusApi(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/operator/edge", (EdgeStatus status, CancellationToken ct) => status.ReadAsync(ct))
+            .WithTags("Operator").RequireAuthorization(Accounts.ApiAuth.Policy).RequireOperator()
+            .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, and calls in progress.");
+}
