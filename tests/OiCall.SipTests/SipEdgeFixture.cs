@@ -109,7 +109,7 @@ public class SipEdgeFixture : IAsyncLifetime
     }
 
     /// <summary>Sets up a business, a member with SIP credentials, an approved default number and wallet seconds.</summary>
-    public static async Task<Caller> CallerAsync(TestApp app, long walletSeconds = 600, string memberPhone = "010-3131-4242", int callsAtOnce = 20)
+    public static async Task<Caller> CallerAsync(TestApp app, long walletSeconds = 600, string memberPhone = "010-3131-4242", int callsAtOnce = 100)
     {
         // An approved number belongs to one business: each caller gets its own.
         var n = Interlocked.Increment(ref _numbers);
@@ -124,7 +124,7 @@ public class SipEdgeFixture : IAsyncLifetime
             await Ok(await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, (walletSeconds + 59) / 60)).Single()), HttpStatusCode.OK);
             await Ok(await owner.AllocateAsync(business.Id, member.Id, walletSeconds), HttpStatusCode.OK);
         }
-        // The load tests run many calls of one member at once; the default limit (2) is tested in OiCall.Tests.
+        // The load tests run many calls of one member at once (and a call counts until its end report is in); the default limit (2) is tested in OiCall.Tests.
         var operatorApi = await app.OperatorAsync();
         await Ok(await operatorApi.PutAsJsonAsync($"/api/v1/operator/businesses/{business.Id}/call-policy",
             new { allowInternational = false, allowPremium = false, callsSuspended = false, maxCallsPerMember = callsAtOnce }), HttpStatusCode.OK);

@@ -18,7 +18,7 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
-    private async Task<Caller> CallerAsync(long walletSeconds = 600, int callsAtOnce = 20)
+    private async Task<Caller> CallerAsync(long walletSeconds = 600, int callsAtOnce = 100)
     {
         SipEdgeFixture.RequireTools();
         return await SipEdgeFixture.CallerAsync(edge.App, walletSeconds, callsAtOnce: callsAtOnce);
@@ -173,7 +173,8 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
     {
         var caller = await CallerAsync(callsAtOnce: 1);
         await using var carrier = Sipp.Carrier(edge.TrunkPort);
-        await using var first = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 4000);
+        // Long enough for the second call's setup, well inside the fixture's granted time (the edge would cut it).
+        await using var first = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 2000);
         // The first call is up once the carrier has its INVITE.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (carrier.Received().Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);

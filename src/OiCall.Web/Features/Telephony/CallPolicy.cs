@@ -36,7 +36,7 @@ public sealed class CallPolicy(AppDbContext db, AuditLog audit)
         return business;
     }
 
-    public const int MaxCallsLimit = 20;
+    public const int MaxCallsLimit = 100;
     public const long MaxDailyCapMinutes = 100_000;
 
     public static CallPolicyResponse Response(Business b) =>
