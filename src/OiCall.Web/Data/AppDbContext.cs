@@ -40,6 +40,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
+        configurationBuilder.Conventions.Replace<Microsoft.EntityFrameworkCore.Metadata.Conventions.ForeignKeyIndexConvention>(services =>
+            new Features.Ledger.ForeignKeyIndexesButLedgerAccounts(services.GetRequiredService<Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure.ProviderConventionSetBuilderDependencies>()));
         // Times are stored in UTC; SQLite hands them back without a kind, so say it again on read.
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
         configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();

@@ -1,5 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions;
+using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace OiCall.Web.Features.Ledger;
 
@@ -161,4 +164,19 @@ internal sealed class CallHoldConfiguration : IEntityTypeConfiguration<CallHold>
         b.HasIndex(h => new { h.State, h.ExpiresAt });
         b.Property(h => h.CallId).HasMaxLength(200);
     }
+}
+
+/// <summary>
+/// Nothing reads ledger entries by account and accounts are never deleted, so the entries' account
+/// foreign keys need no index of their own; EF's convention adds one to every foreign key, and
+/// these two cost every call three index writes each.
+/// </summary>
+internal sealed class ForeignKeyIndexesButLedgerAccounts(ProviderConventionSetBuilderDependencies dependencies)
+    : ForeignKeyIndexConvention(dependencies)
+{
+    protected override IConventionIndex? CreateIndex(IReadOnlyList<IConventionProperty> properties, bool unique, IConventionEntityTypeBuilder entityTypeBuilder) =>
+        entityTypeBuilder.Metadata.ClrType == typeof(LedgerEntry)
+        && properties is [{ Name: nameof(LedgerEntry.FromAccountId) or nameof(LedgerEntry.ToAccountId) }]
+            ? null
+            : base.CreateIndex(properties, unique, entityTypeBuilder);
 }

@@ -686,12 +686,8 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId");
-
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
-
-                    b.HasIndex("ToAccountId");
 
                     b.HasIndex("BusinessId", "At");
 

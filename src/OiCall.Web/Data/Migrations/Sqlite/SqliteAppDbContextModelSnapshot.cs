@@ -675,12 +675,8 @@ namespace OiCall.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId");
-
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
-
-                    b.HasIndex("ToAccountId");
 
                     b.HasIndex("BusinessId", "At");
 
