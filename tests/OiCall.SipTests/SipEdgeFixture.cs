@@ -75,10 +75,15 @@ public class SipEdgeFixture : IAsyncLifetime
         ["Otp:MaxSendsPerNumber"] = "100000",
     };
 
+    /// <summary>Changes to this fixture's service configuration (e.g. the edge's guard limits).</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings) { }
+
     public async ValueTask InitializeAsync()
     {
         if (SipEdgeProcess.FindKamailio() is null || SipEdgeProcess.FindKamailio("sipp") is null) return;
-        App = await TestApp.StartAsync(Provider, Settings(EdgePort, TrunkPort, maxCallSeconds: CallSeconds), realServer: true);
+        var settings = Settings(EdgePort, TrunkPort, maxCallSeconds: CallSeconds);
+        Configure(settings);
+        App = await TestApp.StartAsync(Provider, settings, realServer: true);
         var host = App.Services.GetRequiredService<SipEdgeHost>();
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(20));
         Edge = host.Edge ?? throw new InvalidOperationException("The app did not start its SIP edge:\n" + string.Join('\n', App.ServerErrors.Errors));

@@ -27,8 +27,11 @@ public sealed partial class Sipp : IAsyncDisposable
 
     public static string Scenario(string name) => Path.Combine(AppContext.BaseDirectory, "Scenarios", name);
 
-    /// <summary>Starts sipp with a scenario from Scenarios/, on its own free SIP and media ports.</summary>
-    public static Sipp Start(string scenario, IEnumerable<string> arguments, int? port = null)
+    /// <summary>
+    /// Starts sipp with a scenario from Scenarios/, on its own free SIP and media ports, from
+    /// localIp (any 127.0.0.0/8 address: Linux routes all of it to lo, so the edge sees another source).
+    /// </summary>
+    public static Sipp Start(string scenario, IEnumerable<string> arguments, int? port = null, string localIp = "127.0.0.1")
     {
         Directory.CreateDirectory(Folder);
         var sipPort = port ?? FreeUdpPort();
@@ -41,7 +44,7 @@ public sealed partial class Sipp : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Folder,
         };
-        foreach (var a in new[] { "-sf", Scenario(scenario), "-i", "127.0.0.1", "-p", sipPort.ToString(), "-mp", FreeUdpPort().ToString(),
+        foreach (var a in new[] { "-sf", Scenario(scenario), "-i", localIp, "-p", sipPort.ToString(), "-mp", FreeUdpPort().ToString(),
                      "-nostdin", "-trace_msg", "-message_file", log, "-max_recv_loops", "1000" }.Concat(arguments))
             start.ArgumentList.Add(a);
         var process = Process.Start(start) ?? throw new InvalidOperationException("sipp did not start");
