@@ -157,4 +157,60 @@ public sealed class SipEdgeBanExpiryTests(ShortBanEdgeFixture edge) : IClassFixt
         Assert.True(answer is not null && SipProbe.Status(answer) == 200, edge.Edge.RecentLog);
         Assert.True(DateTime.UtcNow - banned > TimeSpan.FromSeconds(1.5), "the ban ended too early");
     }
+
+    [Fact]
+    public async Task A_ban_for_failed_authentication_expires_too()
+    {
+        SipEdgeFixture.RequireTools();
+        using var attacker = new SipProbe("127.0.0.32", edge.EdgePort);
+        var challenge = await attacker.AskAsync(attacker.Register("oc12345678"));
+        Assert.NotNull(challenge);
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            Assert.NotNull(await attacker.AskAsync(attacker.Register("oc12345678",
+                SipProbe.Authorization(challenge, "REGISTER", $"sip:{attacker.Edge}", "oc12345678", $"guess-{attempt}"))));
+            await Task.Delay(250);
+        }
+        Assert.Null(await attacker.AskAsync(attacker.Options()));
+        Assert.Contains("banned 127.0.0.32 for 3 s: auth", edge.Edge.RecentLog);
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var answer = await attacker.AskAsync(attacker.Options());
+        Assert.True(answer is not null && SipProbe.Status(answer) == 200, edge.Edge.RecentLog);
+    }
+
+    /// <summary>
+    /// Here the carrier trunk is 127.0.0.1 (its own port), the address members' test apps use too:
+    /// with 127.0.0.1 banned for a flood, the trunk's requests and replies still get through.
+    /// </summary>
+    [Fact]
+    public async Task The_carrier_trunk_is_never_limited_or_banned_even_when_its_address_is()
+    {
+        SipEdgeFixture.RequireTools();
+        var caller = await SipEdgeFixture.CallerAsync(edge.App);
+
+        // The trunk's own address and port: 100 requests as fast as they are answered, far over 16 / 2 s.
+        using (var trunk = new SipProbe("127.0.0.1", edge.EdgePort, edge.TrunkPort))
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var answer = await trunk.AskAsync(trunk.Options());
+                Assert.True(answer is not null && SipProbe.Status(answer) == 200, $"request {i + 1} from the trunk: {answer}\n{edge.Edge.RecentLog}");
+            }
+        }
+
+        // Another port on the trunk's address floods and bans 127.0.0.1 ...
+        using var flood = new SipProbe("127.0.0.1", edge.EdgePort);
+        for (var i = 0; i < 200; i++) flood.Send(flood.Options());
+        await flood.DrainAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Contains("banned 127.0.0.1 for 3 s: flood", edge.Edge.RecentLog);
+        Assert.Null(await flood.AskAsync(flood.Options(), TimeSpan.FromMilliseconds(300)));
+
+        // ... and a member elsewhere still calls out: the trunk's replies (from 127.0.0.1) reach the edge.
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        await using var app = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 300, localIp: "127.0.0.33");
+        Assert.True(await app.ExitCodeAsync(TimeSpan.FromSeconds(30)) == 0, app.Log() + carrier.Log() + edge.Edge.RecentLog);
+        Assert.Equal(200, app.FinalStatus());
+        Assert.True(await carrier.ExitCodeAsync(TimeSpan.FromSeconds(30)) == 0, carrier.Log());
+    }
 }

@@ -16,9 +16,9 @@ public sealed partial class SipProbe : IDisposable
     private readonly IPEndPoint _edge;
     private int _cseq;
 
-    public SipProbe(string localIp, int edgePort)
+    public SipProbe(string localIp, int edgePort, int localPort = 0)
     {
-        _udp = new UdpClient(new IPEndPoint(IPAddress.Parse(localIp), 0));
+        _udp = new UdpClient(new IPEndPoint(IPAddress.Parse(localIp), localPort));
         _edge = new IPEndPoint(IPAddress.Loopback, edgePort);
         Local = (IPEndPoint)_udp.Client.LocalEndPoint!;
     }
