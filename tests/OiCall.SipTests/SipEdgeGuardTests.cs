@@ -19,8 +19,11 @@ public sealed class SipEdgeGuardTests(SipEdgeFixture edge) : IClassFixture<SipEd
         SipEdgeFixture.RequireTools();
         var caller = await SipEdgeFixture.CallerAsync(edge.App);
         using var flood = new SipProbe("127.0.0.21", edge.EdgePort);
-        // The member registers twice a second (4 requests/s, well inside its own budget) all through the flood.
+        // The member registers twice a second (4 requests/s, well inside its own budget) all through the
+        // flood, and a colleague on another address makes a call.
         await using var member = Register(caller, times: 12, perSecond: 2);
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        await using var call = Sipp.Member("member_call.xml", edge.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 1000, localIp: "127.0.0.25");
 
         // About 500 OPTIONS a second for 4 s from one address.
         var answers = flood.DrainAsync(TimeSpan.FromSeconds(5));
@@ -45,6 +48,9 @@ public sealed class SipEdgeGuardTests(SipEdgeFixture edge) : IClassFixture<SipEd
         // Every registration of the member on the other source succeeded.
         Assert.True(await member.ExitCodeAsync(Limit) == 0, member.Log() + edge.Edge.RecentLog);
         Assert.Equal(12, member.Messages().Count(m => m.Received && m.Status == 200));
+        Assert.True(await call.ExitCodeAsync(Limit) == 0, call.Log() + edge.Edge.RecentLog);
+        Assert.Equal(200, call.FinalStatus());
+        Assert.True(await carrier.ExitCodeAsync(Limit) == 0, carrier.Log());
     }
 
     [Fact]
