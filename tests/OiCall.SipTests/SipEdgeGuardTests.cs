@@ -5,7 +5,7 @@ namespace OiCall.SipTests;
 /// attempts / 10 min, ban 300 s). Each attacker uses its own 127.0.0.x address, so a ban in one
 /// test never touches another; members come from 127.0.0.1.
 /// </summary>
-public sealed class SipEdgeGuardTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFixture>
+public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<GuardEdgeFixture>
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
@@ -138,8 +138,14 @@ public sealed class SipEdgeGuardTests(SipEdgeFixture edge) : IClassFixture<SipEd
     }
 }
 
-/// <summary>An edge whose bans last 3 s, to see them end.</summary>
-public sealed class ShortBanEdgeFixture : SipEdgeFixture
+/// <summary>An edge with the guard's default limits, as the service has them.</summary>
+public class GuardEdgeFixture : SipEdgeFixture
+{
+    protected override void Configure(Dictionary<string, string?> settings) { }
+}
+
+/// <summary>The default limits, but bans that last 3 s, to see them end.</summary>
+public sealed class ShortBanEdgeFixture : GuardEdgeFixture
 {
     protected override void Configure(Dictionary<string, string?> settings) => settings["Sip:BanSeconds"] = "3";
 }

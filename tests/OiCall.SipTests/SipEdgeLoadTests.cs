@@ -16,7 +16,7 @@ namespace OiCall.SipTests;
 /// carrier leg and every member leg must get its BYE in time, the carrier must never see anything
 /// of the member, and the ledger must show exactly one settle per call.
 /// </summary>
-public sealed class SipEdgeLongCutOffTests(LoadEdgeFixture edge) : IClassFixture<LoadEdgeFixture>
+public sealed class SipEdgeLongCutOffTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFixture>
 {
     private const int PlainCalls = 150, ReInviteCalls = 50, Calls = PlainCalls + ReInviteCalls;
     private const long Wallet = 1200;
@@ -145,18 +145,8 @@ public sealed class SipEdgeLongCutOffTests(LoadEdgeFixture edge) : IClassFixture
     }
 }
 
-/// <summary>
-/// The load tests send all their calls from one source (127.0.0.1): about 50 requests a second,
-/// far beyond the flood guard's 16 per 2 s for one source (right for one office, not for a load
-/// generator). Their edge allows more; the guard itself is tested in SipEdgeGuardTests.
-/// </summary>
-public class LoadEdgeFixture : SipEdgeFixture
-{
-    protected override void Configure(Dictionary<string, string?> settings) => settings["Sip:FloodRequests"] = "100000";
-}
-
 /// <summary>A service that grants up to 100 s a call, so members' wallets, not the per-call cap, bound what 20 simultaneous calls get.</summary>
-public sealed class WalletBoundEdgeFixture : LoadEdgeFixture
+public sealed class WalletBoundEdgeFixture : SipEdgeFixture
 {
     public override long CallSeconds => 100;
 }
