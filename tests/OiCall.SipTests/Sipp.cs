@@ -27,8 +27,11 @@ public sealed partial class Sipp : IAsyncDisposable
 
     public static string Scenario(string name) => Path.Combine(AppContext.BaseDirectory, "Scenarios", name);
 
-    /// <summary>Starts sipp with a scenario from Scenarios/, on its own free SIP and media ports.</summary>
-    public static Sipp Start(string scenario, IEnumerable<string> arguments, int? port = null)
+    /// <summary>
+    /// Starts sipp with a scenario from Scenarios/, on its own free SIP and media ports, from
+    /// localIp (any 127.0.0.0/8 address: Linux routes all of it to lo, so the edge sees another source).
+    /// </summary>
+    public static Sipp Start(string scenario, IEnumerable<string> arguments, int? port = null, string localIp = "127.0.0.1")
     {
         Directory.CreateDirectory(Folder);
         var sipPort = port ?? FreeUdpPort();
@@ -41,7 +44,7 @@ public sealed partial class Sipp : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Folder,
         };
-        foreach (var a in new[] { "-sf", Scenario(scenario), "-i", "127.0.0.1", "-p", sipPort.ToString(), "-mp", FreeUdpPort().ToString(),
+        foreach (var a in new[] { "-sf", Scenario(scenario), "-i", localIp, "-p", sipPort.ToString(), "-mp", FreeUdpPort().ToString(),
                      "-nostdin", "-trace_msg", "-message_file", log, "-max_recv_loops", "1000" }.Concat(arguments))
             start.ArgumentList.Add(a);
         var process = Process.Start(start) ?? throw new InvalidOperationException("sipp did not start");
@@ -58,13 +61,13 @@ public sealed partial class Sipp : IAsyncDisposable
 
     /// <summary>A member's SIP app: -au/-ap digest, keys for the identity it sends.</summary>
     public static Sipp Member(string scenario, int edgePort, string username, string password, string dialled = "0212345678",
-        string? from = null, string? display = null, string? pai = null, int holdMs = 500) =>
+        string? from = null, string? display = null, string? pai = null, int holdMs = 500, string localIp = "127.0.0.1") =>
         Start(scenario,
         [
             $"127.0.0.1:{edgePort}", "-m", "1", "-s", dialled, "-au", username, "-ap", password, "-d", holdMs.ToString(),
             "-key", "user", username, "-key", "from", from ?? username, "-key", "display", display ?? "Member",
             "-key", "pai", pai ?? username, "-timeout", "20s", "-timeout_error",
-        ]);
+        ], localIp: localIp);
 
     /// <summary>Waits for sipp to finish; returns its exit code (0: every call succeeded).</summary>
     public async Task<int> ExitCodeAsync(TimeSpan limit)

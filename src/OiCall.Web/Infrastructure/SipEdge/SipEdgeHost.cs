@@ -9,7 +9,9 @@ namespace OiCall.Web.Infrastructure.SipEdge;
 /// Configuration "Sip" for the edge process, besides the members' settings in SipOptions:
 /// Sip:Enabled starts it with the app; Sip:ListenAddress, Sip:Port, Sip:Domain, Sip:TrunkHost,
 /// Sip:TrunkPort, Sip:ConfigPath (deploy/kamailio/kamailio.cfg), Sip:ControlPlaneUrl (default:
-/// this app's own address), Sip:KamailioPath.
+/// this app's own address), Sip:KamailioPath; the public side's guard: Sip:FloodRequests per
+/// Sip:FloodWindowSeconds (16 per 2 s) and Sip:AuthFailuresToBan per Sip:AuthFailureWindowSeconds
+/// (10 per 600 s) from one source IP ban it for Sip:BanSeconds (300).
 /// </summary>
 public sealed class SipEdgeOptions
 {
@@ -22,6 +24,11 @@ public sealed class SipEdgeOptions
     public string? ConfigPath { get; set; }
     public string? ControlPlaneUrl { get; set; }
     public string KamailioPath { get; set; } = "kamailio";
+    public int FloodRequests { get; set; } = 16;
+    public int FloodWindowSeconds { get; set; } = 2;
+    public int BanSeconds { get; set; } = 300;
+    public int AuthFailuresToBan { get; set; } = 10;
+    public int AuthFailureWindowSeconds { get; set; } = 600;
 }
 
 /// <summary>
@@ -102,6 +109,11 @@ public sealed class SipEdgeHost(
         ConfigPath = options.ConfigPath is { } configured ? Path.GetFullPath(configured, environment.ContentRootPath) : DefaultConfigPath(environment.ContentRootPath),
         RuntimeDirectory = Path.Combine(dataDirectory.Path, "sip-edge"),
         KamailioPath = options.KamailioPath,
+        FloodRequests = options.FloodRequests,
+        FloodWindowSeconds = options.FloodWindowSeconds,
+        BanSeconds = options.BanSeconds,
+        AuthFailuresToBan = options.AuthFailuresToBan,
+        AuthFailureWindowSeconds = options.AuthFailureWindowSeconds,
     };
 
     /// <summary>The app's own http address as the edge reaches it (wildcards become loopback).</summary>

@@ -19,6 +19,14 @@ public sealed record SipEdgeSettings
     public required string EdgeSecret { get; init; }
     public string TrunkHost { get; init; } = "127.0.0.1";
     public int TrunkPort { get; init; } = 5070;
+    /// <summary>Flood guard: more requests than this from one source IP within FloodWindowSeconds bans it.</summary>
+    public int FloodRequests { get; init; } = 16;
+    public int FloodWindowSeconds { get; init; } = 2;
+    /// <summary>How long a banned source (flood or failed authentication) gets no answer at all.</summary>
+    public int BanSeconds { get; init; } = 300;
+    /// <summary>Failed digest attempts from one source IP, each within AuthFailureWindowSeconds of the last, that ban it.</summary>
+    public int AuthFailuresToBan { get; init; } = 10;
+    public int AuthFailureWindowSeconds { get; init; } = 600;
     /// <summary>deploy/kamailio/kamailio.cfg of this repository.</summary>
     public required string ConfigPath { get; init; }
     /// <summary>
@@ -126,7 +134,16 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         "-A", $"TRUNK_HOST={Quoted(s.TrunkHost)}",
         "-A", $"TRUNK_PORT={s.TrunkPort}",
         "-A", $"SELF={Quoted($"sip:{s.ListenAddress}:{s.Port}")}",
+        "-A", $"FLOOD_REQS={Positive(s.FloodRequests)}",
+        "-A", $"FLOOD_WINDOW={Positive(s.FloodWindowSeconds)}",
+        "-A", $"BAN_SECONDS={Positive(s.BanSeconds)}",
+        "-A", $"AUTH_FAILS={Positive(s.AuthFailuresToBan)}",
+        "-A", $"AUTH_FAIL_WINDOW={Positive(s.AuthFailureWindowSeconds)}",
     ];
+
+    // Zero would switch a guard off silently (or break the configuration): refuse to start instead.
+    private static int Positive(int value) =>
+        value > 0 ? value : throw new ArgumentException($"SIP edge guard settings must be positive, not {value}.");
 
     private static string Quoted(string value) =>
         value.Any(c => c is '"' or '\\' or '\r' or '\n') ? throw new ArgumentException($"Unsupported character in SIP edge setting: {value}") : $"\"{value}\"";
