@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using OiCall.Tests.Support;
 namespace OiCall.SipTests;
 
 /// <summary>
@@ -73,6 +75,10 @@ public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<Gua
         }
         var log = edge.Edge.RecentLog;
         Assert.True(log.Contains("banned 127.0.0.22 for 300 s: auth"), log);
+        // Operators see the ban and why, read from the edge.
+        var view = await (await edge.App.OperatorAsync()).GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/operator/edge");
+        Assert.Contains(view.GetProperty("bans").EnumerateArray(),
+            b => b.GetProperty("address").GetString() == "127.0.0.22" && b.GetProperty("reason").GetString() == "auth");
 
         // The 11th attempt gets nothing, not even with the right password: the source is banned.
         Assert.Null(await attacker.AskAsync(attacker.Register(caller.Sip.Username,

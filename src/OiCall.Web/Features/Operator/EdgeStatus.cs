@@ -8,24 +8,27 @@ namespace OiCall.Web.Features.Operator;
 
 public sealed record EdgeDevice(string Username, Guid? BusinessId, string? BusinessName, string? MemberName, string? UserAgent, DateTime? RegisteredAt, DateTime? ExpiresAt);
 public sealed record EdgeCall(string CallId, string State, DateTime? StartedAt, Guid? BusinessId, string? BusinessName, string? MemberName, string? Direction);
+/// <summary>A source address the edge ignores for now ("flood" or "auth"); bans expire by themselves (Sip:BanSeconds).</summary>
+public sealed record EdgeBan(string Address, string Reason);
 /// <summary>What the edge holds right now. <see cref="Problem"/> says why it could not be read (edge off, not answering).</summary>
-public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls);
+public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls, IReadOnlyList<EdgeBan> Bans);
 
 /// <summary>운영자 콘솔 → SIP 서버: registered devices per business and calls in progress, read from Kamailio over RPC.</summary>
 public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock)
 {
     public async Task<EdgeView> ReadAsync(CancellationToken ct = default)
     {
-        if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], []);
-        JsonElement registrations, dialogs;
+        if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], [], []);
+        JsonElement registrations, dialogs, bans;
         try
         {
             registrations = await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "ul.dump", ct: ct);
             dialogs = await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "dlg.list", ct: ct);
+            bans = await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "htable.dump", ["bans"], ct);
         }
         catch (EdgeRpcException e)
         {
-            return new EdgeView(true, e.Message, [], []);
+            return new EdgeView(true, e.Message, [], [], []);
         }
 
         var contacts = Contacts(registrations, clock.GetUtcNow().UtcDateTime).ToList();
@@ -52,7 +55,17 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         var known = calls.Select(c => records.GetValueOrDefault(c.CallId) is { } r
             ? c with { BusinessId = r.BusinessId, BusinessName = r.Business, MemberName = r.Member, Direction = r.Direction.ToString() }
             : c).ToList();
-        return new EdgeView(true, null, devices, known);
+        return new EdgeView(true, null, devices, known, Bans(bans).OrderBy(b => b.Address, StringComparer.Ordinal).ToList());
+    }
+
+    // htable.dump: [{"entry":…,"slot":[{"name":"127.0.0.9","value":"flood",…}]}] — slots with entries only.
+    private static IEnumerable<EdgeBan> Bans(JsonElement dump)
+    {
+        if (dump.ValueKind != JsonValueKind.Array) yield break;
+        foreach (var entry in dump.EnumerateArray())
+        foreach (var slot in Array(entry, "slot"))
+            if (Text(slot, "name") is { } address)
+                yield return new EdgeBan(address, Text(slot, "value") ?? "?");
     }
 
     private sealed record Contact(string Username, string? UserAgent, DateTime? RegisteredAt, DateTime? ExpiresAt);
