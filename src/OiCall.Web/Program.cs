@@ -54,6 +54,7 @@ services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallAuthorization>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
+services.AddSingleton<OiCall.Web.Features.Telephony.EvapiAuthorizer>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();

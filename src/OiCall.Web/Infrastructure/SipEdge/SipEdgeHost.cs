@@ -9,7 +9,8 @@ namespace OiCall.Web.Infrastructure.SipEdge;
 /// Configuration "Sip" for the edge process, besides the members' settings in SipOptions:
 /// Sip:Enabled starts it with the app; Sip:ListenAddress, Sip:Port, Sip:Domain, Sip:TrunkHost,
 /// Sip:TrunkPort, Sip:ConfigPath (deploy/kamailio/kamailio.cfg), Sip:ControlPlaneUrl (default:
-/// this app's own address), Sip:KamailioPath.
+/// this app's own address), Sip:KamailioPath, Sip:EvapiPort (0: any free port on 127.0.0.1), and
+/// for benchmarks only Sip:FixedGrant and Sip:AuthTiming.
 /// </summary>
 public sealed class SipEdgeOptions
 {
@@ -22,6 +23,9 @@ public sealed class SipEdgeOptions
     public string? ConfigPath { get; set; }
     public string? ControlPlaneUrl { get; set; }
     public string KamailioPath { get; set; } = "kamailio";
+    public int EvapiPort { get; set; }
+    public bool FixedGrant { get; set; }
+    public bool AuthTiming { get; set; }
 }
 
 /// <summary>
@@ -102,6 +106,9 @@ public sealed class SipEdgeHost(
         ConfigPath = options.ConfigPath is { } configured ? Path.GetFullPath(configured, environment.ContentRootPath) : DefaultConfigPath(environment.ContentRootPath),
         RuntimeDirectory = Path.Combine(dataDirectory.Path, "sip-edge"),
         KamailioPath = options.KamailioPath,
+        EvapiPort = options.EvapiPort > 0 ? options.EvapiPort : SipEdgeProcess.FreeTcpPort(),
+        FixedGrant = options.FixedGrant,
+        AuthTiming = options.AuthTiming,
     };
 
     /// <summary>The app's own http address as the edge reaches it (wildcards become loopback).</summary>
@@ -134,6 +141,8 @@ public static class SipEdgeRegistration
     {
         services.AddSingleton<SipEdgeHost>();
         services.AddHostedService(provider => provider.GetRequiredService<SipEdgeHost>());
+        // Started after the edge host: it waits for the edge, then answers its authorizations.
+        services.AddHostedService<EdgeAuthorizationLink>();
         return services;
     }
 }

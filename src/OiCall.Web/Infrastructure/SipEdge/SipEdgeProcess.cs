@@ -27,6 +27,15 @@ public sealed record SipEdgeSettings
     /// </summary>
     public required string RuntimeDirectory { get; init; }
     public string KamailioPath { get; init; } = "kamailio";
+    /// <summary>
+    /// The TCP port on 127.0.0.1 where the edge's evapi listens for the control plane, which
+    /// connects there and answers the call authorizations.
+    /// </summary>
+    public int EvapiPort { get; init; } = 8448;
+    /// <summary>Benchmark baseline only: every authenticated call gets a constant grant, no control plane asked.</summary>
+    public bool FixedGrant { get; init; }
+    /// <summary>Benchmark only: log "auth-us=N" (suspend → answer, in µs) for every authorization.</summary>
+    public bool AuthTiming { get; init; }
 }
 
 /// <summary>
@@ -126,7 +135,18 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         "-A", $"TRUNK_HOST={Quoted(s.TrunkHost)}",
         "-A", $"TRUNK_PORT={s.TrunkPort}",
         "-A", $"SELF={Quoted($"sip:{s.ListenAddress}:{s.Port}")}",
+        "-A", $"EVAPI_ADDR={Quoted($"127.0.0.1:{s.EvapiPort}")}",
+        .. s.FixedGrant ? (string[])["-A", "FIXED_GRANT"] : [],
+        .. s.AuthTiming ? (string[])["-A", "AUTH_TIMING"] : [],
     ];
+
+    /// <summary>A TCP port on 127.0.0.1 free right now (for the edge's evapi listener).</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static string Quoted(string value) =>
         value.Any(c => c is '"' or '\\' or '\r' or '\n') ? throw new ArgumentException($"Unsupported character in SIP edge setting: {value}") : $"\"{value}\"";
