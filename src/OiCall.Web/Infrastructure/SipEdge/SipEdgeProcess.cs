@@ -61,6 +61,9 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Every line Kamailio logs, as it comes (the SIP benchmark reads its auth-us lines).</summary>
+    public event Action<string>? Line;
+
     /// <summary>The last lines Kamailio logged (for diagnosing a failed test or start).</summary>
     public string RecentLog
     {
@@ -159,6 +162,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             _recent.AddLast(line);
             if (_recent.Count > 400) _recent.RemoveFirst();
         }
+        Line?.Invoke(line);
         if (line.Contains("CRITICAL", StringComparison.Ordinal) || line.Contains("ERROR", StringComparison.Ordinal)) _logger.LogWarning("kamailio: {Line}", line);
         else _logger.LogDebug("kamailio: {Line}", line);
     }
