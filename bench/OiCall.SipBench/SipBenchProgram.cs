@@ -28,6 +28,8 @@ var holdMs = int.Parse(options.GetValueOrDefault("hold-ms", "100"), CultureInfo.
 
 // TestApp makes a fresh database oicall_test_* on this server and drops it when disposed.
 Environment.SetEnvironmentVariable("OICALL_TEST_POSTGRES", pg + ";Maximum Pool Size=50");
+// WebApplicationFactory finds the service's content root from this (the test assemblies carry an attribute instead).
+Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_OICALL_WEB", Path.Combine(SipEdgeFixture.RepositoryRoot(), "src", "OiCall.Web"));
 var work = Directory.CreateTempSubdirectory("oicall-sipbench-").FullName;
 int edgePort = Sipp.FreeUdpPort(), trunkPort = Sipp.FreeUdpPort(), fixedEdgePort = Sipp.FreeUdpPort();
 var settings = SipEdgeFixture.Settings(edgePort, trunkPort, maxCallSeconds: 60);
@@ -50,9 +52,9 @@ await SipEdgeFixture.WarmUpAsync(app);
 
 var clock = Stopwatch.StartNew();
 var members = new List<Caller>();
-for (var i = 0; i < memberCount; i++) members.Add(await SipEdgeFixture.CallerAsync(app, walletSeconds: 7200, memberPhone: $"010-5{i / 1000 % 10}{i % 1000:D3}-{i % 10000:D4}"));
+for (var i = 0; i < memberCount; i++) members.Add(await SipEdgeFixture.CallerAsync(app, walletSeconds: 7200, memberPhone: $"010-5{i % 1000:D3}-{i % 10000:D4}"));
 var csv = Path.Combine(work, "members.csv");
-await File.WriteAllLinesAsync(csv, ["RANDOM", .. members.Select(m => $"{m.Sip.Username};{m.Sip.Password}")]);
+await File.WriteAllLinesAsync(csv, ["RANDOM", .. members.Select(m => $"{m.Sip.Username};[authentication username={m.Sip.Username} password={m.Sip.Password}]")]);
 Console.WriteLine($"seeded {memberCount} businesses with one member each (7200 s, approved number, SIP password) in {clock.Elapsed.TotalSeconds:F1} s");
 
 // (a): a second edge of the same configuration with FIXED_GRANT, the same control plane for HA1.
