@@ -273,7 +273,12 @@ public sealed class SipEdgeFailClosedTests
                     callId = asked.RootElement.GetProperty("callId").GetString(), code = 200, reason = "OK",
                     callerNumber = caller.CompanyE164, destination = "+82212345678", grantedSeconds = 60,
                 });
-                await silent.GetStream().WriteAsync(EvapiAuthorizer.Netstring(late));
+                // In two reads, the second only its line break: the edge keeps the unfinished line
+                // (evapi's own netstring reader lost an answer cut before its comma).
+                var line = EvapiAuthorizer.AnswerLine(late);
+                await silent.GetStream().WriteAsync(line.AsMemory(0, line.Length - 1));
+                await Task.Delay(200);
+                await silent.GetStream().WriteAsync(line.AsMemory(line.Length - 1));
                 await Task.Delay(1000);
                 Assert.Empty(carrier.Received());
                 Assert.True(edge.RecentLog.Contains("late authorization answer ignored", StringComparison.Ordinal), edge.RecentLog);

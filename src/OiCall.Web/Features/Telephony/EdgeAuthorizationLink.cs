@@ -20,6 +20,9 @@ public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? Cal
 /// again, with backoff, while the edge is away), reads netstring-framed JSON questions and answers
 /// each with the same <see cref="CallAuthorization"/> the HTTP endpoint runs, in its own DI scope.
 /// Questions are answered concurrently: one slow database call does not hold up the others.
+/// Answers go back one JSON object per line, not as netstrings: Kamailio 5.6's evapi netstring
+/// reader drops a read that ends inside a length prefix or before the comma and loses the framing
+/// after it, so the edge reads raw and splits lines itself (deploy/kamailio/kamailio.cfg).
 /// </summary>
 public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAuthorizer> logger)
 {
@@ -108,7 +111,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
             }
             var answer = new EdgeAuthorizationAnswer(request.Index, request.Label, request.CallId, decision.Code, decision.Reason,
                 decision.CallerNumber, decision.Destination, decision.GrantedSeconds);
-            answers.TryWrite(Netstring(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
+            answers.TryWrite(AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
         }
         catch (OperationCanceledException) { }
         finally
@@ -117,7 +120,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
         }
     }
 
-    /// <summary>Writes answers as they come; whatever is queued goes out in one flush.</summary>
+    /// <summary>Writes answers as they come (any number may reach the edge in one read: it splits lines).</summary>
     private static async Task WriteAsync(Stream stream, ChannelReader<byte[]> answers, CancellationToken ct)
     {
         while (await answers.WaitToReadAsync(ct))
@@ -127,14 +130,13 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
         }
     }
 
-    public static byte[] Netstring(ReadOnlySpan<byte> payload)
+    /// <summary>An answer as the edge reads it: compact JSON (it has no raw line breaks) and "\n".</summary>
+    public static byte[] AnswerLine(ReadOnlySpan<byte> json)
     {
-        var length = Encoding.ASCII.GetBytes(payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var framed = new byte[length.Length + 1 + payload.Length + 1];
-        length.CopyTo(framed, 0);
-        framed[length.Length] = (byte)':';
-        payload.CopyTo(framed.AsSpan(length.Length + 1));
-        framed[^1] = (byte)',';
+        if (json.IndexOfAny((byte)'\n', (byte)'\r') >= 0) throw new ArgumentException("An answer must be one line.", nameof(json));
+        var framed = new byte[json.Length + 1];
+        json.CopyTo(framed);
+        framed[^1] = (byte)'\n';
         return framed;
     }
 
