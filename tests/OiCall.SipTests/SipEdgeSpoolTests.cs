@@ -23,6 +23,8 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
 {
     private readonly SipEdgeSettings _settings;
     private bool _controlPlaneUp = true;
+    private CancellationTokenSource? _link;
+    private Task _answering = Task.CompletedTask;
 
     private EdgeAndControlPlane(TestApp app, SipEdgeSettings settings)
     {
@@ -49,10 +51,12 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
             EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
             ConfigPath = SipEdgeFixture.ConfigPath,
             RuntimeDirectory = Path.Combine(app.DataDirectory, "sip-edge"),
+            EvapiPort = SipEdgeProcess.FreeTcpPort(),
         });
         try
         {
             rig.Edge = await SipEdgeProcess.StartAsync(rig._settings, NullLogger.Instance);
+            rig.Link();
             await SipEdgeFixture.WarmUpAsync(app);
         }
         catch
@@ -66,6 +70,7 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
     /// <summary>The control plane stops: its port refuses connections.</summary>
     public async Task StopControlPlaneAsync()
     {
+        await UnlinkAsync();
         await App.StopAsync();
         _controlPlaneUp = false;
     }
@@ -75,6 +80,7 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
     {
         App = App.StartAgain();
         _controlPlaneUp = true;
+        Link();
         await SipEdgeFixture.WarmUpAsync(App);
     }
 
@@ -105,8 +111,28 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
         return callIds;
     }
 
+    /// <summary>
+    /// The control plane answers this edge's authorizations over evapi, as the app's own link does
+    /// for an edge it owns (reconnecting by itself when Kamailio restarts).
+    /// </summary>
+    private void Link()
+    {
+        _link = new CancellationTokenSource();
+        _answering = App.Services.GetRequiredService<EvapiAuthorizer>().RunAsync(_settings.EvapiPort, _link.Token);
+    }
+
+    private async Task UnlinkAsync()
+    {
+        if (_link is null) return;
+        await _link.CancelAsync();
+        await _answering;
+        _link.Dispose();
+        _link = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await UnlinkAsync();
         if (Edge is not null) await Edge.DisposeAsync();
         if (_controlPlaneUp) await App.DisposeAsync();
         else await App.StartAgain().DisposeAsync();   // deletes the data it kept

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using OiCall.Tests.Support;
 using OiCall.Web.Infrastructure;
@@ -233,8 +234,23 @@ public sealed class SipEdgeTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFix
 /// <summary>The edge fails closed: without an answer from the control plane no call is routed.</summary>
 public sealed class SipEdgeFailClosedTests
 {
+    private static async Task<byte[]> ReadNetstringAsync(NetworkStream stream, TimeSpan limit)
+    {
+        using var wait = new CancellationTokenSource(limit);
+        var received = new List<byte>();
+        var chunk = new byte[4096];
+        while (true)
+        {
+            var buffer = new System.Buffers.ReadOnlySequence<byte>(received.ToArray());
+            if (EvapiAuthorizer.TryReadNetstring(ref buffer, out var payload)) return payload;
+            var n = await stream.ReadAsync(chunk, wait.Token);
+            if (n == 0) throw new IOException("The edge closed the evapi connection.");
+            received.AddRange(chunk[..n]);
+        }
+    }
+
     [Fact]
-    public async Task With_the_control_plane_stopped_or_silent_a_call_is_refused_with_503_within_2_seconds()
+    public async Task With_the_control_plane_stopped_or_silent_a_call_is_refused_with_503_within_2_seconds_and_a_late_grant_changes_nothing()
     {
         SipEdgeFixture.RequireTools();
         int edgePort = Sipp.FreeUdpPort(), trunkPort = Sipp.FreeUdpPort();
@@ -249,6 +265,7 @@ public sealed class SipEdgeFailClosedTests
             EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
             ConfigPath = SipEdgeFixture.ConfigPath,
             RuntimeDirectory = Path.Combine(app.DataDirectory, "sip-edge"),
+            EvapiPort = SipEdgeProcess.FreeTcpPort(),
         }, NullLogger.Instance);
         try
         {
@@ -259,10 +276,24 @@ public sealed class SipEdgeFailClosedTests
                              "-key", "user", caller.Sip.Username, "-timeout", "10s", "-timeout_error"]))
                 Assert.True(await register.ExitCodeAsync(TimeSpan.FromSeconds(20)) == 0, register.Log() + edge.RecentLog);
 
+            // The control plane connected over evapi: a call goes through.
+            using (var link = new CancellationTokenSource())
+            {
+                var answering = app.Services.GetRequiredService<EvapiAuthorizer>().RunAsync(edge.Settings.EvapiPort, link.Token);
+                await using (var carrier = Sipp.Carrier(trunkPort))
+                await using (var member = Sipp.Member("member_call.xml", edgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 100))
+                {
+                    Assert.True(await member.ExitCodeAsync(TimeSpan.FromSeconds(20)) == 0, member.Log() + edge.RecentLog);
+                    Assert.Equal(200, member.FinalStatus());
+                }
+                await link.CancelAsync();
+                await answering;
+            }
+
             await app.DisposeAsync();
             appDisposed = true;
 
-            // Stopped: nothing listens on the control plane's port.
+            // Stopped: the control plane's evapi link is gone and nothing listens on its HTTP port.
             await using (var carrier = Sipp.Carrier(trunkPort))
             await using (var member = Sipp.Member("member_call.xml", edgePort, caller.Sip.Username, caller.Sip.Password!))
             {
@@ -272,29 +303,35 @@ public sealed class SipEdgeFailClosedTests
                 Assert.Empty(carrier.Received());
             }
 
-            // Silent: something accepts connections on that port and never answers.
-            using var silent = new TcpListener(IPAddress.Loopback, controlPlane.Port);
-            silent.Start();
-            var held = new List<TcpClient>();
-            var accepting = Task.Run(async () =>
+            // Silent: a control plane is connected to the edge's evapi, reads the question and does not
+            // answer in time. Its grant, once the member has had the 503, must change nothing.
+            using (var silent = new TcpClient())
             {
-                try { while (true) held.Add(await silent.AcceptTcpClientAsync()); }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-            });
-            try
-            {
+                await silent.ConnectAsync(IPAddress.Loopback, edge.Settings.EvapiPort);
+                await Task.Delay(300); // the edge counts the connection
                 await using var carrier = Sipp.Carrier(trunkPort);
                 await using var member = Sipp.Member("member_call.xml", edgePort, caller.Sip.Username, caller.Sip.Password!);
+                var question = await ReadNetstringAsync(silent.GetStream(), TimeSpan.FromSeconds(10));
                 Assert.True(await member.ExitCodeAsync(TimeSpan.FromSeconds(20)) == 0, member.Log() + edge.RecentLog);
                 Assert.Equal(503, member.FinalStatus());
                 Assert.True(member.Elapsed < TimeSpan.FromSeconds(2), $"refused after {member.Elapsed}");
+
+                using var asked = JsonDocument.Parse(question);
+                var late = JsonSerializer.SerializeToUtf8Bytes(new
+                {
+                    index = asked.RootElement.GetProperty("index").GetInt64(), label = asked.RootElement.GetProperty("label").GetInt64(),
+                    callId = asked.RootElement.GetProperty("callId").GetString(), code = 200, reason = "OK",
+                    callerNumber = caller.CompanyE164, destination = "+82212345678", grantedSeconds = 60,
+                });
+                // In two reads, the second only its line break: the edge keeps the unfinished line
+                // (evapi's own netstring reader lost an answer cut before its comma).
+                var line = EvapiAuthorizer.AnswerLine(late);
+                await silent.GetStream().WriteAsync(line.AsMemory(0, line.Length - 1));
+                await Task.Delay(200);
+                await silent.GetStream().WriteAsync(line.AsMemory(line.Length - 1));
+                await Task.Delay(1000);
                 Assert.Empty(carrier.Received());
-            }
-            finally
-            {
-                silent.Stop();
-                foreach (var client in held) client.Dispose();
-                await accepting;
+                Assert.True(edge.RecentLog.Contains("late authorization answer ignored", StringComparison.Ordinal), edge.RecentLog);
             }
         }
         finally

@@ -12,6 +12,8 @@ namespace OiCall.Web.Infrastructure.SipEdge;
 /// this app's own address), Sip:KamailioPath; the public side's guard: Sip:FloodRequests per
 /// Sip:FloodWindowSeconds (16 per 2 s) and Sip:AuthFailuresToBan per Sip:AuthFailureWindowSeconds
 /// (10 per 600 s) from one source IP ban it for Sip:BanSeconds (300).
+/// this app's own address), Sip:KamailioPath, Sip:EvapiPort (0: any free port on 127.0.0.1), and
+/// for benchmarks only Sip:FixedGrant and Sip:AuthTiming.
 /// </summary>
 public sealed class SipEdgeOptions
 {
@@ -29,6 +31,9 @@ public sealed class SipEdgeOptions
     public int BanSeconds { get; set; } = 300;
     public int AuthFailuresToBan { get; set; } = 10;
     public int AuthFailureWindowSeconds { get; set; } = 600;
+    public int EvapiPort { get; set; }
+    public bool FixedGrant { get; set; }
+    public bool AuthTiming { get; set; }
 }
 
 /// <summary>
@@ -114,6 +119,9 @@ public sealed class SipEdgeHost(
         BanSeconds = options.BanSeconds,
         AuthFailuresToBan = options.AuthFailuresToBan,
         AuthFailureWindowSeconds = options.AuthFailureWindowSeconds,
+        EvapiPort = options.EvapiPort > 0 ? options.EvapiPort : SipEdgeProcess.FreeTcpPort(),
+        FixedGrant = options.FixedGrant,
+        AuthTiming = options.AuthTiming,
     };
 
     /// <summary>The app's own http address as the edge reaches it (wildcards become loopback).</summary>
@@ -146,6 +154,8 @@ public static class SipEdgeRegistration
     {
         services.AddSingleton<SipEdgeHost>();
         services.AddHostedService(provider => provider.GetRequiredService<SipEdgeHost>());
+        // Started after the edge host: it waits for the edge, then answers its authorizations.
+        services.AddHostedService<EdgeAuthorizationLink>();
         return services;
     }
 }

@@ -35,6 +35,15 @@ public sealed record SipEdgeSettings
     /// </summary>
     public required string RuntimeDirectory { get; init; }
     public string KamailioPath { get; init; } = "kamailio";
+    /// <summary>
+    /// The TCP port on 127.0.0.1 where the edge's evapi listens for the control plane, which
+    /// connects there and answers the call authorizations.
+    /// </summary>
+    public int EvapiPort { get; init; } = 8448;
+    /// <summary>Benchmark baseline only: every authenticated call gets a constant grant, no control plane asked.</summary>
+    public bool FixedGrant { get; init; }
+    /// <summary>Benchmark only: log "auth-us=N" (suspend → answer, in µs) for every authorization.</summary>
+    public bool AuthTiming { get; init; }
 }
 
 /// <summary>
@@ -59,6 +68,9 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     public SipEdgeSettings Settings { get; }
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Every line Kamailio logs, as it comes (the SIP benchmark reads its auth-us lines).</summary>
+    public event Action<string>? Line;
 
     /// <summary>The last lines Kamailio logged (for diagnosing a failed test or start).</summary>
     public string RecentLog
@@ -139,11 +151,22 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         "-A", $"BAN_SECONDS={Positive(s.BanSeconds)}",
         "-A", $"AUTH_FAILS={Positive(s.AuthFailuresToBan)}",
         "-A", $"AUTH_FAIL_WINDOW={Positive(s.AuthFailureWindowSeconds)}",
+        "-A", $"EVAPI_ADDR={Quoted($"127.0.0.1:{s.EvapiPort}")}",
+        .. s.FixedGrant ? (string[])["-A", "FIXED_GRANT"] : [],
+        .. s.AuthTiming ? (string[])["-A", "AUTH_TIMING"] : [],
     ];
 
     // Zero would switch a guard off silently (or break the configuration): refuse to start instead.
     private static int Positive(int value) =>
         value > 0 ? value : throw new ArgumentException($"SIP edge guard settings must be positive, not {value}.");
+
+    /// <summary>A TCP port on 127.0.0.1 free right now (for the edge's evapi listener).</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static string Quoted(string value) =>
         value.Any(c => c is '"' or '\\' or '\r' or '\n') ? throw new ArgumentException($"Unsupported character in SIP edge setting: {value}") : $"\"{value}\"";
@@ -156,6 +179,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             _recent.AddLast(line);
             if (_recent.Count > 400) _recent.RemoveFirst();
         }
+        Line?.Invoke(line);
         if (line.Contains("CRITICAL", StringComparison.Ordinal) || line.Contains("ERROR", StringComparison.Ordinal)) _logger.LogWarning("kamailio: {Line}", line);
         else _logger.LogDebug("kamailio: {Line}", line);
     }
