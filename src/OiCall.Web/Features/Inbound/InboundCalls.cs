@@ -47,7 +47,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
             {
                 CallId = callId, BusinessId = business.Id, MemberId = null, Direction = CallDirection.Inbound,
                 CallerNumber = number.E164, AuthorizedAt = now,
-                DialledMasked = business.KeepDialledDigits ? Masked(from) : null,
+                DialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(from) : null,
                 // Nobody to ring is a missed call at once.
                 Outcome = reachable ? CallOutcome.InProgress : CallOutcome.NotAnswered,
                 EndedAt = reachable ? null : now,
@@ -99,10 +99,4 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
         await db.Businesses.FirstOrDefaultAsync(b => b.MainNumber == e164 && b.MainNumberState == MainNumberState.Verified, ct)
         ?? await db.CallerNumbers.Where(n => n.Number == e164 && n.State == CallerNumberState.Approved)
             .Join(db.Businesses, n => n.BusinessId, b => b.Id, (n, b) => b).FirstOrDefaultAsync(ct);
-
-    private static string? Masked(string? from)
-    {
-        var digits = new string((from ?? "").Where(char.IsAsciiDigit).ToArray());
-        return digits.Length >= 4 ? "****" + digits[^4..] : null;
-    }
 }

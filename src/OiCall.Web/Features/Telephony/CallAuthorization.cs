@@ -47,7 +47,7 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
         {
             CallId = callId, BusinessId = caller.Business.Id, MemberId = caller.Member.Id, Direction = CallDirection.Outbound,
             CallerNumber = presented.Number, AuthorizedAt = clock.GetUtcNow().UtcDateTime, GrantedSeconds = hold.GrantedSeconds,
-            DialledMasked = caller.Business.KeepDialledDigits ? "****" + destination![^4..] : null,
+            DialledMasked = caller.Business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
         });
         try
         {

@@ -67,6 +67,13 @@ public sealed class CallRecord
     public CallOutcome Outcome { get; set; }
     /// <summary>"caller", "callee", "edge" (timeout) or "expired".</summary>
     public string? EndedBy { get; set; }
+
+    /// <summary>What <see cref="DialledMasked"/> keeps of a number: "****" and its last four digits (null if it has fewer).</summary>
+    public static string? MaskedLastFour(string? number)
+    {
+        var digits = new string((number ?? "").Where(char.IsAsciiDigit).ToArray());
+        return digits.Length >= 4 ? "****" + digits[^4..] : null;
+    }
 }
 
 internal sealed class SipCredentialConfiguration : IEntityTypeConfiguration<SipCredential>
