@@ -8,6 +8,7 @@ using OiCall.Web.Data;
 using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Coupons;
 using OiCall.Web.Features.Ledger;
+using OiCall.Web.Features.Telephony;
 using OiCall.Web.Infrastructure;
 
 namespace OiCall.Bench;
@@ -49,9 +50,11 @@ public sealed class BenchHost : IAsyncDisposable
             ["Data:Directory"] = workFolder,
             ["Database:Provider"] = options.Provider.ToString(),
             ["Database:ConnectionString"] = connectionString,
+            // Calls ask for what the hold+settle measurement holds (Workloads.WantedSeconds).
+            ["Sip:MaxCallSeconds"] = Workloads.WantedSeconds.ToString(CultureInfo.InvariantCulture),
         });
 
-        // The same registrations as src/OiCall.Web/Program.cs, limited to what the ledger, coupons and history use.
+        // The same registrations as src/OiCall.Web/Program.cs, limited to what the ledger, coupons, history and call authorization use.
         var services = builder.Services;
         services.AddSingleton<DataDirectory>();
         services.AddSingleton(TimeProvider.System);
@@ -63,6 +66,8 @@ public sealed class BenchHost : IAsyncDisposable
         services.AddSingleton<LedgerAccountKeys>();
         services.AddScoped<History>();
         services.AddScoped<CouponRules>();
+        services.AddOptions<SipOptions>().BindConfiguration("Sip");
+        services.AddScoped<CallAuthorization>();
         // Counts statements only inside RoundTripCounter.Record blocks; outside them it costs one AsyncLocal read.
         services.ConfigureDbContext<SqliteAppDbContext>(o => o.AddInterceptors(RoundTrips));
         services.ConfigureDbContext<PostgresAppDbContext>(o => o.AddInterceptors(RoundTrips));

@@ -19,7 +19,7 @@ public sealed class BenchOptions
     public int HistoryRequests { get; private set; } = 300;
     /// <summary>Coupon codes issued before the redemption measurement; it ends early when they run out.</summary>
     public int Coupons { get; private set; }
-    /// <summary>Which measurements to run (all by default): redeem, distribute, hold, history.</summary>
+    /// <summary>Which measurements to run (all by default): redeem, distribute, hold, call, history.</summary>
     public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Keep the database afterwards (to look at it with psql or sqlite3).</summary>
     public bool Keep { get; private set; }
@@ -39,7 +39,7 @@ public sealed class BenchOptions
           --entries N          seeded ledger entries (default 1000000)
           --history-requests N timed requests per history case (default 300)
           --coupons N          codes issued for the redemption measurement (default 20000 PG, 10000 SQLite)
-          --only a,b           subset of: redeem, distribute, hold, history
+          --only a,b           subset of: redeem, distribute, hold, call, history
           --show-sql           print the SQL of the profiled operations
           --keep               keep the database afterwards
         """;

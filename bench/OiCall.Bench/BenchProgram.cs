@@ -75,6 +75,12 @@ public static class BenchProgram
             if (options.Workers > 1)
                 throughput.Add(await Measure.ThroughputAsync("hold+settle pair", options.Workers, options.Warmup, options.Duration, workloads.HoldAndSettleAsync, sampler));
         }
+        if (options.Runs("call"))
+        {
+            throughput.Add(await Measure.ThroughputAsync("call (authorize+end)", 1, options.Warmup, options.Duration, workloads.CallAsync, sampler));
+            if (options.Workers > 1)
+                throughput.Add(await Measure.ThroughputAsync("call (authorize+end)", options.Workers, options.Warmup, options.Duration, workloads.CallAsync, sampler));
+        }
         var history = new List<LatencyResult>();
         if (options.Runs("history"))
             foreach (var historyCase in workloads.HistoryCases())

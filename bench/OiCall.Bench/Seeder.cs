@@ -5,14 +5,20 @@ using Microsoft.Extensions.DependencyInjection;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.CallerNumbers;
 using OiCall.Web.Features.Ledger;
 using OiCall.Web.Features.Members;
+using OiCall.Web.Features.Telephony;
+using OiCall.Web.Infrastructure;
 
 namespace OiCall.Bench;
 
 /// <summary>A seeded business: its admin (who charges and distributes) and its members.</summary>
 public sealed record SeededBusiness(Business Business, Member Admin, Guid[] MemberIds)
 {
+    /// <summary>The SIP username of member i (as the edge asks about it at call setup).</summary>
+    public static string SipUsername(Guid memberId) => $"oc{memberId:N}"[..32];
+
     public Membership AdminMembership { get; } = new(Business, Admin);
     public Guid Id => Business.Id;
     public Guid AdminAccountId => Admin.AccountId!.Value;
@@ -130,6 +136,17 @@ public static class Seeder
                 };
                 rows.Add(members[m]);
             }
+            // What a call's authorization reads: an approved company number the members present, and each member's SIP account.
+            var callerNumber = CallerNumber.Register(business.Id, KoreanPhone.Parse(business.MainNumber)!.Value, "대표번호", adminAccount.Id, now);
+            callerNumber.Apply(CallerNumberEvent.DocumentsSubmitted, now);
+            callerNumber.Apply(CallerNumberEvent.OperatorApproved, now, operatorAccount.Id);
+            business.DefaultCallerNumberId = callerNumber.Id;
+            business.MaxCallsPerMember = 100;
+            rows.Add(callerNumber);
+            rows.AddRange(members.Select(m => new SipCredential
+            {
+                MemberId = m.Id, BusinessId = business.Id, Username = SeededBusiness.SipUsername(m.Id), Ha1 = new string('0', 32), Realm = "bench", IssuedAt = now,
+            }));
             businesses.Add(new SeededBusiness(business, members[0], [.. members.Select(x => x.Id)]));
         }
         return new People(operatorAccount.Id, businesses, rows);

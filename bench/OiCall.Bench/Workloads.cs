@@ -6,6 +6,7 @@ using Npgsql;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Coupons;
 using OiCall.Web.Features.Ledger;
+using OiCall.Web.Features.Telephony;
 
 namespace OiCall.Bench;
 
@@ -79,6 +80,28 @@ public sealed class Workloads(BenchHost host, Dataset dataset)
         await SettleAsync(callId, random.Next(1, (int)Math.Min(granted, 120) + 1));
         return true;
     }
+
+    /// <summary>
+    /// One call as the SIP edge reports it: the authorization at setup (who is calling, the number
+    /// to present, the limits, the hold, the call record) and the end (settle and record), each a
+    /// request of its own, through <see cref="CallAuthorization"/> as the evapi link and /calls/end run it.
+    /// </summary>
+    public async Task<bool> CallAsync(Random random)
+    {
+        var (_, memberId) = RandomMember(random);
+        var callId = NewCallId();
+        CallDecision decision;
+        await using (var scope = host.Services.CreateAsyncScope())
+            decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(callId, SeededBusiness.SipUsername(memberId), Dialled);
+        if (decision.Code != 200) throw new InvalidOperationException($"refused {decision.Code} {decision.Reason}");
+        await using (var scope = host.Services.CreateAsyncScope())
+            if (!await scope.ServiceProvider.GetRequiredService<CallAuthorization>().EndAsync(callId, answered: true, random.Next(1, (int)Math.Min(decision.GrantedSeconds, 120) + 1), "caller"))
+                throw new InvalidOperationException("the end changed nothing");
+        return true;
+    }
+
+    /// <summary>A domestic mobile number, as members dial them.</summary>
+    private const string Dialled = "010-2345-6789";
 
     private async Task<long> HoldAsync(Guid businessId, Guid memberId, string callId)
     {
@@ -191,6 +214,20 @@ public sealed class Workloads(BenchHost host, Dataset dataset)
         // The warm-up run settles the first of those two holds, the profiled run the second.
         var toSettle = new Queue<string>(heldCalls);
         await Profile("LedgerService.SettleAsync", () => SettleAsync(toSettle.Dequeue(), 30));
+        var callIds = new Queue<string>();
+        await Profile("CallAuthorization.AuthorizeAsync", async () =>
+        {
+            var callId = NewCallId();
+            callIds.Enqueue(callId);
+            await using var scope = host.Services.CreateAsyncScope();
+            var decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(callId, SeededBusiness.SipUsername(memberId), Dialled);
+            if (decision.Code != 200) throw new InvalidOperationException($"refused {decision.Code} {decision.Reason}");
+        });
+        await Profile("CallAuthorization.EndAsync", async () =>
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<CallAuthorization>().EndAsync(callIds.Dequeue(), answered: true, 30, "caller");
+        });
         var deep = HistoryCases().Single(c => c.Name == "Distributions, deep page");
         await Profile("History.PageAsync (deep page)", () => HistoryPageAsync(deep, SameChoices()));
         return profiles;

@@ -93,10 +93,10 @@ public sealed partial class CallAuthorizationTests
         Assert.DoesNotContain("/telephony", await stranger.GetStringAsync("/openapi/v1.json"));
     }
 
-    [Fact]
-    public async Task An_allowed_call_presents_the_company_number_and_holds_the_granted_time()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task An_allowed_call_presents_the_company_number_and_holds_the_granted_time(DatabaseProvider provider)
     {
-        var s = await SetUpAsync();
+        var s = await SetUpAsync(provider);
         await using var _ = s.App;
 
         var decision = await AuthorizeAsync(s.Edge, "call-1@edge", s.Sip.Username, "031-777-8888");
@@ -116,6 +116,9 @@ public sealed partial class CallAuthorizationTests
         await using var db = s.App.Db();
         var record = await db.CallRecords.SingleAsync();
         Assert.Equal(("+8225551234", 75L, CallOutcome.Answered, (string?)null), (record.CallerNumber, record.BilledSeconds, record.Outcome, record.DialledMasked));
+        Assert.Equal("caller", record.EndedBy);
+        Assert.NotNull(record.EndedAt);
+        Assert.Equal(record.EndedAt - TimeSpan.FromSeconds(75), record.AnsweredAt);
         Assert.DoesNotContain("7778888", System.Text.Json.JsonSerializer.Serialize(record));
     }
 

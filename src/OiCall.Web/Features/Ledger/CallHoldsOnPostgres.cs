@@ -119,7 +119,8 @@ internal static class CallHoldsOnPostgres
     /// (or never held). Inside the context's transaction when it has one (the end and its call record
     /// commit together), otherwise a transaction of its own.
     /// </summary>
-    public static async Task<long?> ResolveAsync(AppDbContext db, string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct)
+    public static async Task<long?> ResolveAsync(AppDbContext db, string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct,
+        NpgsqlBatchCommand? alongside = null)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -143,6 +144,7 @@ internal static class CallHoldsOnPostgres
                     },
                 },
             };
+            if (alongside is not null) batch.BatchCommands.Add(alongside);
             await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct);

@@ -1,3 +1,4 @@
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Businesses;
@@ -244,6 +245,15 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     /// </summary>
     public async Task<long?> SettleCallAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
         await ResolveAsync(callId, HoldState.Settled, spokenSeconds, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, ct);
+
+    /// <summary>
+    /// PostgreSQL's one-round-trip end of a call: settles the hold if it is still held, and runs
+    /// <paramref name="alongside"/> in the same implicit transaction right after (it sees the settled
+    /// hold; when it fails, nothing moved). Null when nothing was settled (a repeat, an expired hold):
+    /// the caller then takes <see cref="SettleCallAsync"/>'s way.
+    /// </summary>
+    internal async Task<long?> SettleHeldCallOnPostgresAsync(string callId, long spokenSeconds, NpgsqlBatchCommand alongside, CancellationToken ct) =>
+        await CallHoldsOnPostgres.ResolveAsync(db, callId, HoldState.Settled, spokenSeconds, clock.GetUtcNow().UtcDateTime, ct, alongside);
 
     /// <summary>Holds whose call never reported its end give everything back after granted time plus grace.</summary>
     public async Task<int> ExpireHoldsAsync(CancellationToken ct = default)

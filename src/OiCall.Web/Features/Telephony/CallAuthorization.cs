@@ -1,3 +1,4 @@
+using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
@@ -13,41 +14,48 @@ namespace OiCall.Web.Features.Telephony;
 /// number to present and the seconds granted, after holding them; the end settles the hold exactly
 /// once per Call-ID and completes the call record.
 /// </summary>
-public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, CallerNumberRules callerNumbers, TimeProvider clock, IOptions<SipOptions> sip)
+public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, TimeProvider clock, IOptions<SipOptions> sip)
 {
     public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
-        var caller = await db.SipCredentials.AsNoTracking().Where(c => c.Username == username)
-            .Join(db.Members, c => c.MemberId, m => m.Id, (c, m) => m)
-            .Join(db.Businesses, m => m.BusinessId, b => b.Id, (m, b) => new { Member = m, Business = b })
-            .SingleOrDefaultAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var caller = await CallerAsync(callId, username, now, ct);
         if (caller is null) return CallDecision.Refuse(404, "Unknown caller");
-        if (caller.Business.CallsSuspended) return CallDecision.Refuse(403, "Business suspended");
+        var business = caller.Business;
+        if (business.CallsSuspended) return CallDecision.Refuse(403, "Business suspended");
 
-        var (destination, refusal) = Destination(dialled, caller.Business);
+        var (destination, refusal) = Destination(dialled, business);
         if (refusal is not null) return refusal;
 
         // A repeated setup (the app retransmits, the edge retries) gets the first answer.
-        if (await db.CallRecords.AsNoTracking().SingleOrDefaultAsync(r => r.CallId == callId, ct) is { } earlier)
-            return earlier.MemberId == caller.Member.Id && earlier.Outcome == CallOutcome.InProgress
-                ? new CallDecision(200, "OK", earlier.CallerNumber, destination, earlier.GrantedSeconds)
+        if (caller.EarlierGrant is { } earlierGrant)
+            return earlierGrant >= 0
+                ? new CallDecision(200, "OK", caller.EarlierCallerNumber, destination, earlierGrant)
                 : CallDecision.Refuse(403, "Call-ID already used");
 
-        var presented = await callerNumbers.PresentedNumberAsync(caller.Business.Id, caller.Member.Id, ct);
+        // The member's own number, else the business default: approved ones only (checked at every call).
+        var presented = caller.OwnNumber ?? caller.DefaultNumber;
         if (presented is null) return CallDecision.Refuse(403, "No approved caller number");
 
-        var (wanted, limited) = await WithinLimitsAsync(caller.Business, caller.Member.Id, ct);
-        if (limited is not null) return limited;
+        // The operator's limits. (Two setups of the same member in the same instant can both pass
+        // the count; the wallet hold still keeps them from spending the same seconds.)
+        if (caller.CallsGoing >= business.MaxCallsPerMember) return CallDecision.Refuse(403, "Too many calls at once");
+        var wanted = sip.Value.MaxCallSeconds;
+        if (business.DailyCallCapSeconds is { } cap)
+        {
+            if (cap - caller.UsedToday <= 0) return CallDecision.Refuse(403, "Daily call limit reached");
+            wanted = Math.Min(wanted, cap - caller.UsedToday);
+        }
 
-        var hold = await ledger.HoldAsync(caller.Business.Id, caller.Member.Id, callId, wanted, ct);
+        var hold = await ledger.HoldAsync(business.Id, caller.MemberId, callId, wanted, ct);
         if (hold is null) return CallDecision.Refuse(402, "No minutes left");
 
         db.CallRecords.Add(new CallRecord
         {
-            CallId = callId, BusinessId = caller.Business.Id, MemberId = caller.Member.Id, Direction = CallDirection.Outbound,
-            CallerNumber = presented.Number, AuthorizedAt = clock.GetUtcNow().UtcDateTime, GrantedSeconds = hold.GrantedSeconds,
-            DialledMasked = caller.Business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
+            CallId = callId, BusinessId = business.Id, MemberId = caller.MemberId, Direction = CallDirection.Outbound,
+            CallerNumber = presented, AuthorizedAt = now, GrantedSeconds = hold.GrantedSeconds,
+            DialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
         });
         try
         {
@@ -58,7 +66,60 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
             // The same setup recorded at the same moment by a twin request: the hold is shared, the answer the same.
             db.ChangeTracker.Clear();
         }
-        return new CallDecision(200, "OK", presented.Number, destination, hold.GrantedSeconds);
+        return new CallDecision(200, "OK", presented, destination, hold.GrantedSeconds);
+    }
+
+    /// <summary>
+    /// What a setup decides on. EarlierGrant: null when no setup used this Call-ID before, its grant
+    /// when it was this member's and the call is still going, else -1.
+    /// </summary>
+    private sealed record CallerFacts(Guid MemberId, Business Business, string? OwnNumber, string? DefaultNumber,
+        int CallsGoing, long UsedToday, long? EarlierGrant, string? EarlierCallerNumber);
+
+    /// <summary>
+    /// The member behind the SIP username with their business; their own and the default caller
+    /// number if approved; their outbound calls still going (not ended, not past granted time plus
+    /// grace); the business's outbound seconds today (Seoul), granted while going, billed once
+    /// ended, when it has a daily cap; and an earlier setup with this Call-ID. Compiled once: EF
+    /// would otherwise rebuild this tree's cache key on every setup.
+    /// </summary>
+    private static Func<TContext, string, string?, DateTime, DateTime, CancellationToken, Task<CallerFacts?>> CallerQuery<TContext>() where TContext : AppDbContext =>
+        EF.CompileAsyncQuery((TContext db, string callId, string? username, DateTime recent, DateTime dayStart, CancellationToken ct) => (
+            from c in db.SipCredentials.AsNoTracking()
+            where c.Username == username
+            join m in db.Members on c.MemberId equals m.Id
+            join b in db.Businesses on m.BusinessId equals b.Id
+            select new CallerFacts(
+                m.Id,
+                b,
+                db.CallerNumbers.Where(n => n.Id == m.CallerNumberId && n.BusinessId == b.Id && n.State == CallerNumberState.Approved)
+                    .Select(n => n.Number).FirstOrDefault(),
+                db.CallerNumbers.Where(n => n.Id == b.DefaultCallerNumberId && n.BusinessId == b.Id && n.State == CallerNumberState.Approved)
+                    .Select(n => n.Number).FirstOrDefault(),
+                db.CallRecords.Count(r => r.MemberId == m.Id && r.AuthorizedAt > recent
+                    && r.Direction == CallDirection.Outbound && r.Outcome == CallOutcome.InProgress),
+                b.DailyCallCapSeconds == null ? 0 : db.CallRecords
+                    .Where(r => r.BusinessId == b.Id && r.AuthorizedAt >= dayStart && r.Direction == CallDirection.Outbound)
+                    .Sum(r => r.Outcome == CallOutcome.InProgress ? r.GrantedSeconds : r.BilledSeconds),
+                // Scalars, not a row: SQLite cannot join a row subquery (no APPLY / LATERAL).
+                db.CallRecords.Where(r => r.CallId == callId)
+                    .Select(r => (long?)(r.MemberId == m.Id && r.Outcome == CallOutcome.InProgress ? r.GrantedSeconds : -1)).FirstOrDefault(),
+                db.CallRecords.Where(r => r.CallId == callId).Select(r => r.CallerNumber).FirstOrDefault()))
+            .SingleOrDefault());
+
+    // A compiled query belongs to one model: one per provider (tests run both in one process).
+    private static readonly Func<PostgresAppDbContext, string, string?, DateTime, DateTime, CancellationToken, Task<CallerFacts?>> CallerOnPostgres =
+        CallerQuery<PostgresAppDbContext>();
+    private static readonly Func<SqliteAppDbContext, string, string?, DateTime, DateTime, CancellationToken, Task<CallerFacts?>> CallerOnSqlite =
+        CallerQuery<SqliteAppDbContext>();
+
+    private Task<CallerFacts?> CallerAsync(string callId, string? username, DateTime now, CancellationToken ct)
+    {
+        var recent = now - TimeSpan.FromSeconds(sip.Value.MaxCallSeconds) - LedgerService.HoldGrace;
+        var dayStart = Text.SeoulDayStartUtc(now);
+        return db is PostgresAppDbContext postgres
+            ? CallerOnPostgres(postgres, callId, username, recent, dayStart, ct)
+            : CallerOnSqlite((SqliteAppDbContext)db, callId, username, recent, dayStart, ct);
     }
 
     /// <summary>
@@ -70,15 +131,20 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
     {
         if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var spoken = answered ? Math.Max(0, durationSeconds) : 0;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var by = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
+        var outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
+
         // The settle and the record commit together: apart, a crash between them left a settled
         // wallet beside a record billing 0, and repeats (which change nothing) never mended it.
+        // On PostgreSQL the usual end (hold still held) is one round trip; the rest takes the general way.
+        if (db.Database.IsNpgsql() && await ledger.SettleHeldCallOnPostgresAsync(callId, spoken, RecordEndOnPostgres(callId, answered, by, outcome, now), ct) is not null)
+            return true;
+
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await ledger.SettleCallAsync(callId, spoken, ct) is not { } billed) return false;
 
-        var now = clock.GetUtcNow().UtcDateTime;
         DateTime? answeredAt = answered ? now - TimeSpan.FromSeconds(billed) : null;
-        var by = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
-        var outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
         // Also replaces Lost: a late report tells the real outcome of a call whose hold had expired.
         await db.CallRecords.Where(r => r.CallId == callId).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.BilledSeconds, billed)
@@ -90,28 +156,26 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Cal
         return true;
     }
 
-    /// <summary>
-    /// The operator's limits: calls one member has going (holds not yet ended or expired), and what is
-    /// left of the business's daily cap, which also bounds the grant. The SIP reason says which.
-    /// (Two setups of the same member in the same instant can both pass the count; the wallet hold
-    /// still keeps them from spending the same seconds.)
-    /// </summary>
-    private async Task<(long Wanted, CallDecision? Refusal)> WithinLimitsAsync(Business business, Guid memberId, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var recent = now - TimeSpan.FromSeconds(sip.Value.MaxCallSeconds) - LedgerService.HoldGrace;
-        var going = await db.CallRecords.CountAsync(r => r.MemberId == memberId && r.AuthorizedAt > recent
-            && r.Direction == CallDirection.Outbound && r.Outcome == CallOutcome.InProgress, ct);
-        if (going >= business.MaxCallsPerMember) return (0, CallDecision.Refuse(403, "Too many calls at once"));
-        if (business.DailyCallCapSeconds is not { } cap) return (sip.Value.MaxCallSeconds, null);
+    // The record of a call whose hold the same batch has just settled (and whose record is not ended yet).
+    private const string RecordEndSql = """
+        UPDATE "CallRecords" r
+        SET "BilledSeconds" = h."SettledSeconds", "EndedAt" = @now, "EndedBy" = @endedBy, "Outcome" = @outcome,
+            "AnsweredAt" = CASE WHEN @answered THEN @now - h."SettledSeconds" * INTERVAL '1 second' END
+        FROM "CallHolds" h
+        WHERE r."CallId" = @callId AND r."EndedAt" IS NULL AND h."CallId" = @callId AND h."State" = 1
+        """;
 
-        var dayStart = Text.SeoulDayStartUtc(now);
-        var used = await db.CallRecords.Where(r => r.BusinessId == business.Id && r.AuthorizedAt >= dayStart && r.Direction == CallDirection.Outbound)
-            .SumAsync(r => r.Outcome == CallOutcome.InProgress ? r.GrantedSeconds : r.BilledSeconds, ct);
-        return cap - used <= 0
-            ? (0, CallDecision.Refuse(403, "Daily call limit reached"))
-            : (Math.Min(sip.Value.MaxCallSeconds, cap - used), null);
-    }
+    private static NpgsqlBatchCommand RecordEndOnPostgres(string callId, bool answered, string? endedBy, CallOutcome outcome, DateTime now) => new(RecordEndSql)
+    {
+        Parameters =
+        {
+            new NpgsqlParameter<DateTime>("now", now),
+            new NpgsqlParameter<string?>("endedBy", endedBy) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar },
+            new NpgsqlParameter<int>("outcome", (int)outcome),
+            new NpgsqlParameter<bool>("answered", answered),
+            new NpgsqlParameter<string>("callId", callId),
+        },
+    };
 
     /// <summary>
     /// Korean domestic numbers by default; premium-rate (060) and international only where the
