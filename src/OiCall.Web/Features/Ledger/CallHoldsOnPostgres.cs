@@ -86,27 +86,44 @@ internal static class CallHoldsOnPostgres
         FOR UPDATE OF a
         """;
 
-    /// <summary>Seconds granted, or 0 when the wallet is empty. Throws a unique violation when the Call-ID was held before.</summary>
-    public static async Task<long> HoldAsync(AppDbContext db, Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Seconds granted, or 0 when the wallet is empty. Throws a unique violation when the Call-ID was
+    /// held before. <paramref name="alongside"/> runs in the same implicit transaction right after
+    /// (it sees the new hold; when it fails, nothing was held).
+    /// </summary>
+    public static async Task<long> HoldAsync(AppDbContext db, Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct,
+        NpgsqlBatchCommand? alongside = null)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(HoldSql, (NpgsqlConnection)db.Database.GetDbConnection());
-            command.Parameters.Add(new NpgsqlParameter<long>("wanted", wantedSeconds));
-            command.Parameters.Add(new NpgsqlParameter<string>("wallet", LedgerService.WalletKey(memberId)));
-            command.Parameters.Add(new NpgsqlParameter<string>("hold", LedgerService.HoldKey(memberId)));
-            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));
-            command.Parameters.Add(new NpgsqlParameter<Guid>("business", businessId));
-            command.Parameters.Add(new NpgsqlParameter<Guid>("member", memberId));
-            command.Parameters.Add(new NpgsqlParameter<string>("entryKey", $"hold:{callId}"));
-            command.Parameters.Add(new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()));
-            command.Parameters.Add(new NpgsqlParameter<string>("callId", callId));
-            command.Parameters.Add(new NpgsqlParameter<long>("graceSeconds", (long)LedgerService.HoldGrace.TotalSeconds));
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection())
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand(HoldSql)
+                    {
+                        Parameters =
+                        {
+                            new NpgsqlParameter<long>("wanted", wantedSeconds),
+                            new NpgsqlParameter<string>("wallet", LedgerService.WalletKey(memberId)),
+                            new NpgsqlParameter<string>("hold", LedgerService.HoldKey(memberId)),
+                            new NpgsqlParameter<DateTime>("now", now),
+                            new NpgsqlParameter<Guid>("business", businessId),
+                            new NpgsqlParameter<Guid>("member", memberId),
+                            new NpgsqlParameter<string>("entryKey", $"hold:{callId}"),
+                            new NpgsqlParameter<Guid>("id", Guid.CreateVersion7()),
+                            new NpgsqlParameter<string>("callId", callId),
+                            new NpgsqlParameter<long>("graceSeconds", (long)LedgerService.HoldGrace.TotalSeconds),
+                        },
+                    },
+                },
+            };
+            if (alongside is not null) batch.BatchCommands.Add(alongside);
             // Prepared once per pooled connection (later calls find it there): parsing and planning
             // these statements cost PostgreSQL more CPU than running them.
-            await command.PrepareAsync(ct);
-            return await command.ExecuteScalarAsync(ct) is long granted ? granted : 0;
+            await batch.PrepareAsync(ct);
+            return await batch.ExecuteScalarAsync(ct) is long granted ? granted : 0;
         }
         finally
         {

@@ -185,7 +185,15 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     /// time and returns the seconds granted (0 when nothing is free). Repeating a Call-ID returns
     /// the first grant; two calls never hold the same seconds.
     /// </summary>
-    public async Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, CancellationToken ct = default)
+    public Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, CancellationToken ct = default) =>
+        HoldAsync(businessId, memberId, callId, wantedSeconds, null, ct);
+
+    /// <summary>
+    /// A hold as above; on PostgreSQL <paramref name="alongsideOnPostgres"/> runs in the hold's own
+    /// transaction right after it (one round trip; it sees the new hold, and when it fails nothing
+    /// was held). Ignored on SQLite.
+    /// </summary>
+    internal async Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, NpgsqlBatchCommand? alongsideOnPostgres, CancellationToken ct)
     {
         if (wantedSeconds <= 0) return null;
         // Every account the hold and its end will touch exists before either runs.
@@ -194,7 +202,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         try
         {
             var granted = db.Database.IsNpgsql()
-                ? await CallHoldsOnPostgres.HoldAsync(db, businessId, memberId, callId, wantedSeconds, now, ct)
+                ? await CallHoldsOnPostgres.HoldAsync(db, businessId, memberId, callId, wantedSeconds, now, ct, alongsideOnPostgres)
                 : await HoldPortablyAsync(businessId, memberId, callId, wantedSeconds, now, ct);
             // Nothing free: unless this is a repeat of a call already granted, whose grant stands.
             if (granted <= 0) return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);

@@ -48,15 +48,19 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
             wanted = Math.Min(wanted, cap - caller.UsedToday);
         }
 
-        var hold = await ledger.HoldAsync(business.Id, caller.MemberId, callId, wanted, ct);
-        if (hold is null) return CallDecision.Refuse(402, "No minutes left");
-
-        db.CallRecords.Add(new CallRecord
+        CallRecord Record(long granted) => new()
         {
             CallId = callId, BusinessId = business.Id, MemberId = caller.MemberId, Direction = CallDirection.Outbound,
-            CallerNumber = presented, AuthorizedAt = now, GrantedSeconds = hold.GrantedSeconds,
+            CallerNumber = presented, AuthorizedAt = now, GrantedSeconds = granted,
             DialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
-        });
+        };
+        var postgres = db.Database.IsNpgsql();
+        // On PostgreSQL the record goes in with the hold (one round trip, one transaction), taking its grant.
+        var hold = await ledger.HoldAsync(business.Id, caller.MemberId, callId, wanted, postgres ? RecordSetupOnPostgres(Record(0)) : null, ct);
+        if (hold is null) return CallDecision.Refuse(402, "No minutes left");
+        if (postgres) return new CallDecision(200, "OK", presented, destination, hold.GrantedSeconds);
+
+        db.CallRecords.Add(Record(hold.GrantedSeconds));
         try
         {
             await db.SaveChangesAsync(ct);
@@ -155,6 +159,29 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
         await tx.CommitAsync(ct);
         return true;
     }
+
+    // The record of a setup whose hold the same batch has just made (none when nothing was held,
+    // or when a twin request recorded it first).
+    private const string RecordSetupSql = """
+        INSERT INTO "CallRecords" ("Id", "CallId", "BusinessId", "MemberId", "Direction", "CallerNumber", "DialledMasked", "AuthorizedAt", "GrantedSeconds", "BilledSeconds", "Outcome")
+        SELECT @id, @callId, @business, @member, 0, @callerNumber, @dialledMasked, @now, h."GrantedSeconds", 0, 0
+        FROM "CallHolds" h
+        WHERE h."CallId" = @callId AND NOT EXISTS (SELECT 1 FROM "CallRecords" r WHERE r."CallId" = @callId)
+        """;
+
+    private static NpgsqlBatchCommand RecordSetupOnPostgres(CallRecord record) => new(RecordSetupSql)
+    {
+        Parameters =
+        {
+            new NpgsqlParameter<Guid>("id", record.Id),
+            new NpgsqlParameter<string>("callId", record.CallId),
+            new NpgsqlParameter<Guid>("business", record.BusinessId),
+            new NpgsqlParameter<Guid>("member", record.MemberId!.Value),
+            new NpgsqlParameter<string>("callerNumber", record.CallerNumber),
+            new NpgsqlParameter<string?>("dialledMasked", record.DialledMasked) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar },
+            new NpgsqlParameter<DateTime>("now", record.AuthorizedAt),
+        },
+    };
 
     // The record of a call whose hold the same batch has just settled (and whose record is not ended yet).
     private const string RecordEndSql = """
