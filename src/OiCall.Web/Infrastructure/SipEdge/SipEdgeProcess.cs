@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Data.Sqlite;
 
 namespace OiCall.Web.Infrastructure.SipEdge;
 
@@ -98,6 +99,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
         if (!File.Exists(settings.ConfigPath)) throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
         Directory.CreateDirectory(settings.RuntimeDirectory);
+        PrepareToposStorage(settings);
 
         var start = new ProcessStartInfo(executable)
         {
@@ -130,6 +132,31 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         logger.LogInformation("SIP edge (Kamailio, PID {Pid}) listening on udp:{Address}:{Port}, trunk {TrunkHost}:{TrunkPort}",
             process.Id, settings.ListenAddress, settings.Port, settings.TrunkHost, settings.TrunkPort);
         return edge;
+    }
+
+    /// <summary>The topology-hiding storage in the run directory (topos.db), which Kamailio opens relative to its working directory.</summary>
+    public const string ToposDatabase = "topos.db";
+
+    /// <summary>
+    /// Creates (or completes) the tables of Kamailio's topos module in the run directory from
+    /// topos-sqlite.sql next to the configuration: topos checks them when it loads, before the
+    /// configuration can run anything. Repeatable; rows of calls in progress are kept.
+    /// </summary>
+    public static void PrepareToposStorage(SipEdgeSettings settings)
+    {
+        var schema = Path.Combine(Path.GetDirectoryName(settings.ConfigPath) ?? ".", "topos-sqlite.sql");
+        if (!File.Exists(schema)) throw new FileNotFoundException("The SIP edge's topos schema is missing.", schema);
+        var connection = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(settings.RuntimeDirectory, ToposDatabase),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        };
+        using var db = new SqliteConnection(connection.ToString());
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = File.ReadAllText(schema);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>
