@@ -443,16 +443,13 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         if (missing.Count == 0) return;
         foreach (var spec in missing)
         {
-            db.LedgerAccounts.Add(new LedgerAccount { Key = spec.Key, Kind = spec.Kind, BusinessId = spec.BusinessId, MemberId = spec.MemberId });
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException)
-            {
-                // Created by a racing request: fine.
-            }
-            db.ChangeTracker.Clear();
+            // A racing request may create the same account at the same moment: the unique key keeps
+            // one, and neither fails (nor logs a failed insert). Same statement on both databases.
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "LedgerAccounts" ("Id", "Key", "Kind", "BusinessId", "MemberId", "Balance", "CreditLimit")
+                VALUES ({Guid.CreateVersion7()}, {spec.Key}, {(int)spec.Kind}, {spec.BusinessId}, {spec.MemberId}, 0, 0)
+                ON CONFLICT ("Key") DO NOTHING
+                """, ct);
             knownAccounts.Add(spec.Key);
         }
     }
