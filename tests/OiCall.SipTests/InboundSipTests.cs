@@ -119,6 +119,33 @@ public sealed class InboundSipTests(SipEdgeFixture edge) : IClassFixture<SipEdge
         await AssertNoMinutesUsedAsync(company);
     }
 
+    [Fact]
+    public async Task Ring_all_rings_every_device_a_member_registered_and_cancels_the_ones_that_did_not_answer()
+    {
+        var (company, phones) = await CompanyAsync(1);
+        await RingGroupAsync(company, "ringAll", 10, phones);
+        // The same member's app on a desk phone and on a mobile: two registrations of one SIP account.
+        var desk = phones[0];
+        var mobile = desk with { Port = Sipp.FreeUdpPort() };
+        await RegisterAsync(desk);
+        await RegisterAsync(mobile);
+
+        await using var answers = App(mobile, "member_uas_answer.xml", ringMs: 500);
+        await using var rings = App(desk, "member_uas_ring.xml");
+        await Task.Delay(200);
+        await using var carrier = Carrier(company, holdMs: 1000);
+
+        Assert.True(await carrier.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, answers, rings));
+        Assert.True(await answers.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, answers, rings));   // answered, got the BYE
+        Assert.True(await rings.ExitCodeAsync(Limit) == 0, Diagnostics(carrier, answers, rings));     // rang, got the CANCEL
+        Assert.Contains(rings.Received(), m => m.StartsWith("INVITE ", StringComparison.Ordinal));
+        Assert.Contains(rings.Received(), m => m.StartsWith("CANCEL ", StringComparison.Ordinal));
+
+        var call = Assert.Single(await HistoryAsync(company));
+        Assert.Equal((nameof(CallDirection.Inbound), nameof(CallOutcome.Answered), desk.Member.Id), (call.Direction, call.Outcome, call.MemberId));
+        await AssertNoMinutesUsedAsync(company);
+    }
+
     [Theory]
     [InlineData("member_uas_ring.xml")]   // the first rings out its 5 s
     [InlineData("member_uas_busy.xml")]   // the first is busy
