@@ -93,6 +93,38 @@ public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<Gua
     }
 
     [Fact]
+    public async Task An_operator_lifts_a_ban_before_it_expires_and_the_source_is_served_again()
+    {
+        SipEdgeFixture.RequireTools();
+        using var office = new SipProbe("127.0.0.26", edge.EdgePort);
+        var challenge = await office.AskAsync(office.Register("oc87654321"));
+        Assert.NotNull(challenge);
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            Assert.NotNull(await office.AskAsync(office.Register("oc87654321",
+                SipProbe.Authorization(challenge, "REGISTER", $"sip:{office.Edge}", "oc87654321", $"old-password-{attempt}"))));
+            await Task.Delay(250);
+        }
+        Assert.Null(await office.AskAsync(office.Options()));
+
+        var operatorApi = await edge.App.OperatorAsync();
+        var lift = await operatorApi.DeleteAsync("/api/v1/operator/edge/bans/127.0.0.26");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, lift.StatusCode);
+        var answer = await office.AskAsync(office.Options());
+        Assert.True(answer is not null && SipProbe.Status(answer) == 200, edge.Edge.RecentLog);
+        var view = await operatorApi.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/operator/edge");
+        Assert.DoesNotContain(view.GetProperty("bans").EnumerateArray(), b => b.GetProperty("address").GetString() == "127.0.0.26");
+
+        // Its failed attempts were forgotten with the ban: one more wrong password does not ban it again.
+        Assert.NotNull(await office.AskAsync(office.Register("oc87654321",
+            SipProbe.Authorization(challenge, "REGISTER", $"sip:{office.Edge}", "oc87654321", "old-password-11"))));
+        Assert.NotNull(await office.AskAsync(office.Options()));
+
+        await (await operatorApi.DeleteAsync("/api/v1/operator/edge/bans/127.0.0.26")).ShouldBeProblem(System.Net.HttpStatusCode.NotFound, "ban_not_found");
+        await (await operatorApi.DeleteAsync("/api/v1/operator/edge/bans/not-an-address")).ShouldBeProblem(System.Net.HttpStatusCode.BadRequest, "invalid_address");
+    }
+
+    [Fact]
     public async Task An_unknown_user_is_answered_exactly_like_a_known_user_with_a_wrong_password()
     {
         SipEdgeFixture.RequireTools();

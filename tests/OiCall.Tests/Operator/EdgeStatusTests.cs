@@ -22,5 +22,9 @@ public sealed class EdgeStatusTests
         var page = await browser.GetStringAsync("/operator/edge");
         Assert.Contains("SIP 서버 현황", page);
         Assert.Contains("SIP 서버가 실행 중이 아닙니다", page);
+
+        // Lifting a ban needs the edge: a clear answer, not a 500.
+        await (await operatorApi.DeleteAsync("/api/v1/operator/edge/bans/127.0.0.9")).ShouldBeProblem(System.Net.HttpStatusCode.ServiceUnavailable, "edge_unavailable");
+        await (await operatorApi.DeleteAsync("/api/v1/operator/edge/bans/nonsense")).ShouldBeProblem(System.Net.HttpStatusCode.BadRequest, "invalid_address");
     }
 }

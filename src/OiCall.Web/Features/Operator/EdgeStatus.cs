@@ -1,7 +1,11 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
+using OiCall.Web.Features.Accounts;
+using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.SipEdge;
 
 namespace OiCall.Web.Features.Operator;
@@ -14,8 +18,47 @@ public sealed record EdgeBan(string Address, string Reason);
 public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls, IReadOnlyList<EdgeBan> Bans);
 
 /// <summary>운영자 콘솔 → SIP 서버: registered devices per business and calls in progress, read from Kamailio over RPC.</summary>
-public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock)
+public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock, AuditLog audit, ILogger<EdgeStatus> logger)
 {
+    /// <summary>
+    /// Lifts a ban before it expires (an office behind one NAT address, banned for one bad app,
+    /// should not wait out the ban), and forgets the source's failed authentications with it.
+    /// </summary>
+    public async Task LiftBanAsync(Guid operatorAccountId, string? address, CancellationToken ct = default)
+    {
+        if (!IPAddress.TryParse(address, out var ip)) throw new AppProblem(EdgeErrors.BadAddress, "address");
+        if (host.Edge is not { HasExited: false } edge) throw new AppProblem(EdgeErrors.Unavailable);
+        // The edge keys bans by the source address as Kamailio prints it.
+        var key = ip.ToString();
+        try
+        {
+            var bans = Bans(await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "htable.dump", ["bans"], ct));
+            if (!bans.Any(b => b.Address == key)) throw new AppProblem(EdgeErrors.BanNotFound, "address");
+            await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "htable.delete", ["bans", key], ct);
+            await ForgetFailedAuthenticationsAsync(edge.Settings.RuntimeDirectory, key, ct);
+        }
+        catch (EdgeRpcException e)
+        {
+            logger.LogWarning("Lifting the ban on {Address} failed: {Error}", key, e.Message);
+            throw new AppProblem(EdgeErrors.Unavailable);
+        }
+        audit.Add("edge.ban_lifted", operatorAccountId, key);
+        await db.SaveChangesAsync(ct);
+    }
+
+    // Best effort once the ban is gone: the counter may be gone already (the edge answers "not found").
+    private async Task ForgetFailedAuthenticationsAsync(string runtimeDirectory, string key, CancellationToken ct)
+    {
+        try
+        {
+            await EdgeRpc.CallAsync(runtimeDirectory, "htable.delete", ["authfail", key], ct);
+        }
+        catch (EdgeRpcException e)
+        {
+            logger.LogDebug("No failed authentications to forget for {Address}: {Error}", key, e.Message);
+        }
+    }
+
     public async Task<EdgeView> ReadAsync(CancellationToken ct = default)
     {
         if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], [], []);
@@ -112,10 +155,24 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         c.TryGetProperty("Expires", out var v) && v.TryGetInt64(out var left) ? now.AddSeconds(left) : null;
 }
 
+public static class EdgeErrors
+{
+    public static readonly ErrorInfo BadAddress = new("invalid_address", 400, "IP 주소 형식이 아닙니다.", "That is not an IP address.");
+    public static readonly ErrorInfo BanNotFound = new("ban_not_found", 404, "차단되지 않은 주소입니다.", "That address is not banned.");
+    public static readonly ErrorInfo Unavailable = new("edge_unavailable", 503, "SIP 서버에 연결할 수 없습니다. 잠시 후 다시 시도하세요.", "The SIP edge cannot be reached. Try again shortly.");
+}
+
 public static class EdgeStatusApi
 {
-    public static void MapEdgeStatusApi(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/operator/edge", (EdgeStatus status, CancellationToken ct) => status.ReadAsync(ct))
-            .WithTags("Operator").RequireAuthorization(Accounts.ApiAuth.Policy).RequireOperator()
-            .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, and calls in progress.");
+    public static void MapEdgeStatusApi(this IEndpointRouteBuilder app)
+    {
+        var edge = app.MapGroup("/api/v1/operator/edge").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
+        edge.MapGet("", (EdgeStatus status, CancellationToken ct) => status.ReadAsync(ct))
+            .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, calls in progress, and banned sources.");
+        edge.MapDelete("/bans/{address}", async (string address, EdgeStatus status, HttpContext http, CancellationToken ct) =>
+        {
+            await status.LiftBanAsync(http.User.AccountId(), address, ct);
+            return Results.NoContent();
+        }).WithSummary("Operator: lifts a ban on a source address before it expires (and forgets its failed authentications).");
+    }
 }
