@@ -97,6 +97,10 @@ public sealed class LedgerConcurrencyTests
             return await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, held.MemberId, held.CallId, 100);
         })));
         Assert.All(twice, h => Assert.Equal(held.GrantedSeconds, h?.GrantedSeconds));
+        // Another member's setup with the same Call-ID (a collision, or a forgery) gets nothing of that grant.
+        var other = members.First(m => m.Id != held.MemberId);
+        await using (var scope = app.Services.CreateAsyncScope())
+            Assert.Null(await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, other.Id, held.CallId, 100));
         var ends = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
         {
             await using var scope = app.Services.CreateAsyncScope();

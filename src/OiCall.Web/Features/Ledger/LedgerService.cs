@@ -205,7 +205,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
                 ? await CallHoldsOnPostgres.HoldAsync(db, businessId, memberId, callId, wantedSeconds, now, ct, alongsideOnPostgres)
                 : await HoldPortablyAsync(businessId, memberId, callId, wantedSeconds, now, ct);
             // Nothing free: unless this is a repeat of a call already granted, whose grant stands.
-            if (granted <= 0) return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
+            if (granted <= 0) return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.MemberId == memberId, ct);
             return new CallHold
             {
                 CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
@@ -214,9 +214,10 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         }
         catch (Exception e) when (e is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
-            // The same Call-ID was authorized before (or at the same moment elsewhere): that grant is the answer.
+            // The same Call-ID was authorized before (or at the same moment elsewhere) for this member:
+            // that grant is the answer. Another member never gets it (a Call-ID collision holds nothing).
             db.ChangeTracker.Clear();
-            return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
+            return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.MemberId == memberId, ct);
         }
     }
 
