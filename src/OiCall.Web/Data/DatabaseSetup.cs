@@ -51,7 +51,7 @@ public static class DatabaseSetup
         // EF's statements are sent unprepared: PostgreSQL parses and plans each one again, which for the
         // call setup's one query costs ten times its execution. Npgsql prepares the frequent ones per
         // connection (unless the connection string says otherwise).
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        if (!builder.ConnectionStringBuilder.ContainsKey("Max Auto Prepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 100;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;

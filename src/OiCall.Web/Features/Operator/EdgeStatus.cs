@@ -28,18 +28,20 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
     {
         if (!IPAddress.TryParse(address, out var ip)) throw new AppProblem(EdgeErrors.BadAddress, "address");
         if (host.Edge is not { HasExited: false } edge) throw new AppProblem(EdgeErrors.Unavailable);
-        // The edge keys bans by the source address as Kamailio prints it.
-        var key = ip.ToString();
+        string? key = null;
         try
         {
+            // The edge keys bans by the source address as Kamailio prints it (IPv6 uncompressed,
+            // upper case): find the entry by address, then delete it by its own key.
             var bans = Bans(await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "htable.dump", ["bans"], ct));
-            if (!bans.Any(b => b.Address == key)) throw new AppProblem(EdgeErrors.BanNotFound, "address");
+            key = bans.FirstOrDefault(b => IPAddress.TryParse(b.Address, out var banned) && banned.Equals(ip))?.Address
+                ?? throw new AppProblem(EdgeErrors.BanNotFound, "address");
             await EdgeRpc.CallAsync(edge.Settings.RuntimeDirectory, "htable.delete", ["bans", key], ct);
             await ForgetFailedAuthenticationsAsync(edge.Settings.RuntimeDirectory, key, ct);
         }
         catch (EdgeRpcException e)
         {
-            logger.LogWarning("Lifting the ban on {Address} failed: {Error}", key, e.Message);
+            logger.LogWarning("Lifting the ban on {Address} failed: {Error}", key ?? address, e.Message);
             throw new AppProblem(EdgeErrors.Unavailable);
         }
         audit.Add("edge.ban_lifted", operatorAccountId, key);
