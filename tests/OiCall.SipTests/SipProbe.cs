@@ -71,6 +71,23 @@ public sealed partial class SipProbe : IDisposable
         catch (OperationCanceledException) { return null; }
     }
 
+    /// <summary>
+    /// Ten REGISTERs for <paramref name="user"/> with wrong passwords, four a second (slow enough for
+    /// the flood guard, so only the failed-authentication counter counts them); each one answered.
+    /// Returns the challenge they answered.
+    /// </summary>
+    public async Task<string> FailAuthenticationTenTimesAsync(string user)
+    {
+        var challenge = await AskAsync(Register(user));
+        Xunit.Assert.NotNull(challenge);
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            Xunit.Assert.NotNull(await AskAsync(Register(user, Authorization(challenge, "REGISTER", $"sip:{Edge}", user, $"wrong-{attempt}"))));
+            await Task.Delay(250);
+        }
+        return challenge;
+    }
+
     /// <summary>Everything that arrives within the limit (answers to requests sent before).</summary>
     public async Task<List<(DateTime At, string Text)>> DrainAsync(TimeSpan limit)
     {
