@@ -90,14 +90,23 @@ public sealed class Workloads(BenchHost host, Dataset dataset)
     {
         var (_, memberId) = RandomMember(random);
         var callId = NewCallId();
-        CallDecision decision;
-        await using (var scope = host.Services.CreateAsyncScope())
-            decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(callId, SeededBusiness.SipUsername(memberId), Dialled);
-        if (decision.Code != 200) throw new InvalidOperationException($"refused {decision.Code} {decision.Reason}");
-        await using (var scope = host.Services.CreateAsyncScope())
-            if (!await scope.ServiceProvider.GetRequiredService<CallAuthorization>().EndAsync(callId, answered: true, random.Next(1, (int)Math.Min(decision.GrantedSeconds, 120) + 1), "caller"))
-                throw new InvalidOperationException("the end changed nothing");
+        var granted = await AuthorizeCallAsync(memberId, callId);
+        await EndCallAsync(callId, random.Next(1, (int)Math.Min(granted, 120) + 1));
         return true;
+    }
+
+    private async Task<long> AuthorizeCallAsync(Guid memberId, string callId)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(callId, SeededBusiness.SipUsername(memberId), Dialled);
+        return decision.Code == 200 ? decision.GrantedSeconds : throw new InvalidOperationException($"refused {decision.Code} {decision.Reason}");
+    }
+
+    private async Task EndCallAsync(string callId, long spokenSeconds)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        if (!await scope.ServiceProvider.GetRequiredService<CallAuthorization>().EndAsync(callId, answered: true, spokenSeconds, "caller"))
+            throw new InvalidOperationException("the end changed nothing");
     }
 
     /// <summary>A domestic mobile number, as members dial them.</summary>
@@ -219,15 +228,9 @@ public sealed class Workloads(BenchHost host, Dataset dataset)
         {
             var callId = NewCallId();
             callIds.Enqueue(callId);
-            await using var scope = host.Services.CreateAsyncScope();
-            var decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(callId, SeededBusiness.SipUsername(memberId), Dialled);
-            if (decision.Code != 200) throw new InvalidOperationException($"refused {decision.Code} {decision.Reason}");
+            await AuthorizeCallAsync(memberId, callId);
         });
-        await Profile("CallAuthorization.EndAsync", async () =>
-        {
-            await using var scope = host.Services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<CallAuthorization>().EndAsync(callIds.Dequeue(), answered: true, 30, "caller");
-        });
+        await Profile("CallAuthorization.EndAsync", () => EndCallAsync(callIds.Dequeue(), 30));
         var deep = HistoryCases().Single(c => c.Name == "Distributions, deep page");
         await Profile("History.PageAsync (deep page)", () => HistoryPageAsync(deep, SameChoices()));
         return profiles;

@@ -34,7 +34,8 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
                 ? new CallDecision(200, "OK", caller.EarlierCallerNumber, destination, earlierGrant)
                 : CallDecision.Refuse(403, "Call-ID already used");
 
-        // The member's own number, else the business default: approved ones only (checked at every call).
+        // The member's own number, else the business default: approved ones only (checked at every
+        // call), as CallerNumberRules.PresentedNumberAsync shows it.
         var presented = caller.OwnNumber ?? caller.DefaultNumber;
         if (presented is null) return CallDecision.Refuse(403, "No approved caller number");
 

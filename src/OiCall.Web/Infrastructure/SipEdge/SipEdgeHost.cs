@@ -9,11 +9,10 @@ namespace OiCall.Web.Infrastructure.SipEdge;
 /// Configuration "Sip" for the edge process, besides the members' settings in SipOptions:
 /// Sip:Enabled starts it with the app; Sip:ListenAddress, Sip:Port, Sip:Domain, Sip:TrunkHost,
 /// Sip:TrunkPort, Sip:ConfigPath (deploy/kamailio/kamailio.cfg), Sip:ControlPlaneUrl (default:
-/// this app's own address), Sip:KamailioPath; the public side's guard: Sip:FloodRequests per
-/// Sip:FloodWindowSeconds (16 per 2 s) and Sip:AuthFailuresToBan per Sip:AuthFailureWindowSeconds
-/// (10 per 600 s) from one source IP ban it for Sip:BanSeconds (300).
-/// this app's own address), Sip:KamailioPath, Sip:EvapiPort (0: any free port on 127.0.0.1), and
-/// for benchmarks only Sip:FixedGrant and Sip:AuthTiming.
+/// this app's own address), Sip:KamailioPath, Sip:EvapiPort (0: any free port on 127.0.0.1); the
+/// public side's guard: Sip:FloodRequests per Sip:FloodWindowSeconds (16 per 2 s) and
+/// Sip:AuthFailuresToBan per Sip:AuthFailureWindowSeconds (10 per 600 s) from one source IP ban it
+/// for Sip:BanSeconds (300); for benchmarks only Sip:FixedGrant and Sip:AuthTiming.
 /// </summary>
 public sealed class SipEdgeOptions
 {
