@@ -42,7 +42,7 @@ public static class DatabaseSetup
         return services;
     }
 
-    private static NpgsqlDataSource PostgresDataSource(string connectionString)
+    internal static NpgsqlDataSource PostgresDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         // Nothing here changes session state (no SET, temp tables or advisory locks), so a pooled
@@ -51,13 +51,19 @@ public static class DatabaseSetup
         // EF's statements are sent unprepared: PostgreSQL parses and plans each one again, which for the
         // call setup's one query costs ten times its execution. Npgsql prepares the frequent ones per
         // connection (unless the connection string says otherwise).
-        if (!builder.ConnectionStringBuilder.ContainsKey("Max Auto Prepare"))
+        if (!SetsAutoPrepare(connectionString))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 100;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
         return builder.Build();
     }
+
+    // Npgsql's builder answers ContainsKey for every keyword it knows, set or not; the plain builder
+    // tells what the string itself says (keys compared without case, as Npgsql does).
+    private static bool SetsAutoPrepare(string connectionString) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase));
 
     private static string SqliteConnectionString(IServiceProvider sp)
     {
