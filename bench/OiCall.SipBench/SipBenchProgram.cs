@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
@@ -73,6 +74,28 @@ await using var fixedEdge = await SipEdgeProcess.StartAsync(new SipEdgeSettings
     FloodRequests = 100_000,
 }, NullLogger.Instance);
 
+// Warm-up (not counted) of both configurations before either is measured: HA1 into each edge's
+// cache, connection pools, and the JIT's second tier for the service's code (measuring (a) first
+// used to charge (a) with compiling what both use, about 0.4 cores for its first seconds).
+await SippAsync(fixedEdgePort, Math.Min(rate, 100), 3, "warm");
+await SippAsync(edgePort, Math.Min(rate, 100), 3, "warm");
+await Task.Delay(3000);
+
+// The control plane's own share of (b)'s authorizations, as the service measures it.
+var serviceMs = new ConcurrentQueue<double>();
+using var meters = new MeterListener
+{
+    InstrumentPublished = (instrument, listener) =>
+    {
+        if (instrument.Meter.Name == TelephonyMetrics.MeterName && instrument.Name == TelephonyMetrics.AuthorizationDuration) listener.EnableMeasurementEvents(instrument);
+    },
+};
+meters.SetMeasurementEventCallback<double>((_, ms, _, _) =>
+{
+    if (Volatile.Read(ref recording)) serviceMs.Enqueue(ms);
+});
+meters.Start();
+
 var fixedGrant = await RunAsync("(a) fixed grant", fixedEdgePort);
 Volatile.Write(ref recording, true);
 var full = await RunAsync("(b) full path", edgePort);
@@ -84,16 +107,26 @@ int open;
 while ((open = await OpenCallsAsync()) > 0 && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(500);
 Console.WriteLine($"(b) calls still unsettled {clock.Elapsed.TotalSeconds:F0} s after the run: {open}");
 
-var latencies = authUs.Order().ToArray();
-string Ms(double q) => latencies.Length == 0 ? "-" : (latencies[Math.Min(latencies.Length - 1, (int)(q * latencies.Length))] / 1000.0).ToString("F2", CultureInfo.InvariantCulture);
+var latencies = authUs.Select(us => us / 1000.0).Order().ToArray();
+var inService = serviceMs.Order().ToArray();
+static string Quantile(double[] sorted, double q) => sorted.Length == 0 ? "-" : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))].ToString("F2", CultureInfo.InvariantCulture);
+string Ms(double q) => Quantile(latencies, q);
 Console.WriteLine();
 Console.WriteLine("| configuration | offered calls/s | successful calls/s | failed calls | load average (1 min) after |");
 Console.WriteLine("|---|---|---|---|---|");
 foreach (var r in new[] { fixedGrant, full })
     Console.WriteLine($"| {r.Name} | {rate} | {r.CallsPerSecond:F1} | {r.Failed} | {r.LoadAfter} |");
 Console.WriteLine();
+// CPU per call shows what 2 cores can carry: a configuration whose calls cost T ms of CPU in all
+// cannot go past 2,000 / T calls/s here, whatever the control plane does.
+Console.WriteLine("| ms of CPU per successful call | " + string.Join(" | ", full.Cpu.Programs.Select(c => c.Program)) + " | all |");
+Console.WriteLine("|---|" + string.Concat(full.Cpu.Programs.Select(_ => "---|")) + "---|");
+foreach (var r in new[] { fixedGrant, full })
+    Console.WriteLine($"| {r.Name} | " + string.Join(" | ", r.Cpu.Programs.Select(c => r.Cpu.PerCall(c.Cores, r.Ok))) + $" | {r.Cpu.PerCall(r.Cpu.Programs.Sum(c => c.Cores), r.Ok)} |");
+Console.WriteLine();
 Console.WriteLine($"(b)/(a) = {full.CallsPerSecond / fixedGrant.CallsPerSecond:F2}; authorization at the edge (suspend → answer, {latencies.Length} calls): " +
-    $"p50 {Ms(0.50)} ms, p99 {Ms(0.99)} ms, max {Ms(1.0)} ms");
+    $"p50 {Ms(0.50)} ms, p99 {Ms(0.99)} ms, max {Ms(1.0)} ms; of it in the service (question read → answer queued, {inService.Length} calls): " +
+    $"p50 {Quantile(inService, 0.50)} ms, p99 {Quantile(inService, 0.99)} ms");
 
 await fixedEdge.StopAsync();
 try { Directory.Delete(work, recursive: true); } catch (IOException) { }
@@ -107,13 +140,13 @@ async Task<int> OpenCallsAsync()
 
 async Task<Result> RunAsync(string name, int port)
 {
-    // Warm-up (not counted): HA1 into the edge's cache, JIT and connection pools in the service.
-    await SippAsync(port, Math.Min(rate, 100), 3, "warm");
-    await Task.Delay(1000);
+    var cpuBefore = CpuByProgram.Now();
     var (ok, failed) = await SippAsync(port, rate, seconds, "run");
+    var cpu = CpuByProgram.Since(cpuBefore);
     var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-    var result = new Result(name, ok / (double)seconds, failed, load);
+    var result = new Result(name, ok / (double)seconds, ok, failed, load, cpu);
     Console.WriteLine($"{name}: {ok} successful, {failed} failed of {rate * seconds} offered; load average {load}");
+    Console.WriteLine("    CPU cores (of 2): " + string.Join(", ", cpu.Programs.Select(c => $"{c.Program} {c.Cores:F2}")) + $"; total {cpu.Programs.Sum(c => c.Cores):F2} over {cpu.Seconds:F1} s");
     await Task.Delay(2000);
     return result;
 }
@@ -156,4 +189,4 @@ Process StartSipp(IEnumerable<string> arguments)
     return process;
 }
 
-internal sealed record Result(string Name, double CallsPerSecond, long Failed, string LoadAfter);
+internal sealed record Result(string Name, double CallsPerSecond, long Ok, long Failed, string LoadAfter, CpuUse Cpu);

@@ -58,6 +58,7 @@ services.AddScoped<OiCall.Web.Features.Inbound.RingGroups>();
 services.AddScoped<OiCall.Web.Features.Inbound.InboundCalls>();
 services.AddScoped<OiCall.Web.Features.Operator.EdgeStatus>();
 services.AddSingleton<OiCall.Web.Features.Telephony.EvapiAuthorizer>();
+services.AddSingleton<OiCall.Web.Features.Telephony.TelephonyMetrics>();
 services.AddOptions<SupportOptions>().BindConfiguration("Support");
 services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();

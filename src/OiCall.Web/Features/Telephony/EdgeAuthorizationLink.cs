@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -24,7 +25,7 @@ public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? Cal
 /// reader drops a read that ends inside a length prefix or before the comma and loses the framing
 /// after it, so the edge reads raw and splits lines itself (deploy/kamailio/kamailio.cfg).
 /// </summary>
-public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAuthorizer> logger)
+public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetrics metrics, ILogger<EvapiAuthorizer> logger)
 {
     private const int MaxConcurrent = 64;
     private const int MaxMessage = 64 * 1024;
@@ -73,8 +74,9 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
                 {
                     var request = JsonSerializer.Deserialize<EdgeAuthorizationRequest>(payload, JsonSerializerOptions.Web);
                     if (request is null) continue;
+                    var received = Stopwatch.GetTimestamp();
                     await slots.WaitAsync(connection.Token);
-                    _ = AnswerAsync(request, answers.Writer, slots, connection.Token);
+                    _ = AnswerAsync(request, received, answers.Writer, slots, connection.Token);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted) return;
@@ -93,7 +95,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
         }
     }
 
-    private async Task AnswerAsync(EdgeAuthorizationRequest request, ChannelWriter<byte[]> answers, SemaphoreSlim slots, CancellationToken ct)
+    private async Task AnswerAsync(EdgeAuthorizationRequest request, long received, ChannelWriter<byte[]> answers, SemaphoreSlim slots, CancellationToken ct)
     {
         try
         {
@@ -112,6 +114,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, ILogger<EvapiAu
             var answer = new EdgeAuthorizationAnswer(request.Index, request.Label, request.CallId, decision.Code, decision.Reason,
                 decision.CallerNumber, decision.Destination, decision.GrantedSeconds);
             answers.TryWrite(AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
+            metrics.Authorized(received, decision.Code);
         }
         catch (OperationCanceledException) { }
         finally
