@@ -46,10 +46,12 @@ await host.Ready.WaitAsync(TimeSpan.FromSeconds(20));
 var fullEdge = host.Edge ?? throw new InvalidOperationException("The service did not start its SIP edge.");
 var authUs = new ConcurrentQueue<int>();
 var recording = false;
-var timing = new Regex(@"auth-us=(\d+)", RegexOptions.Compiled);
+var resumeUs = new ConcurrentQueue<int>();
+var timing = new Regex(@"(auth|resume)-us=(\d+)", RegexOptions.Compiled);
 fullEdge.Line += line =>
 {
-    if (Volatile.Read(ref recording) && timing.Match(line) is { Success: true } m) authUs.Enqueue(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+    if (!Volatile.Read(ref recording) || timing.Match(line) is not { Success: true } m) return;
+    (m.Groups[1].Value == "auth" ? authUs : resumeUs).Enqueue(int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
 };
 await SipEdgeFixture.WarmUpAsync(app);
 
@@ -109,6 +111,7 @@ Console.WriteLine($"(b) calls still unsettled {clock.Elapsed.TotalSeconds:F0} s 
 
 var latencies = authUs.Select(us => us / 1000.0).Order().ToArray();
 var inService = serviceMs.Order().ToArray();
+var resumed = resumeUs.Select(us => us / 1000.0).Order().ToArray();
 static string Quantile(double[] sorted, double q) => sorted.Length == 0 ? "-" : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))].ToString("F2", CultureInfo.InvariantCulture);
 string Ms(double q) => Quantile(latencies, q);
 Console.WriteLine();
@@ -126,7 +129,8 @@ foreach (var r in new[] { fixedGrant, full })
 Console.WriteLine();
 Console.WriteLine($"(b)/(a) = {full.CallsPerSecond / fixedGrant.CallsPerSecond:F2}; authorization at the edge (suspend → answer, {latencies.Length} calls): " +
     $"p50 {Ms(0.50)} ms, p99 {Ms(0.99)} ms, max {Ms(1.0)} ms; of it in the service (question read → answer queued, {inService.Length} calls): " +
-    $"p50 {Quantile(inService, 0.50)} ms, p99 {Quantile(inService, 0.99)} ms");
+    $"p50 {Quantile(inService, 0.50)} ms, p99 {Quantile(inService, 0.99)} ms; then answer → call resumed by an async worker ({resumed.Length} calls): " +
+    $"p50 {Quantile(resumed, 0.50)} ms, p99 {Quantile(resumed, 0.99)} ms");
 
 await fixedEdge.StopAsync();
 try { Directory.Delete(work, recursive: true); } catch (IOException) { }
@@ -141,11 +145,11 @@ async Task<int> OpenCallsAsync()
 async Task<Result> RunAsync(string name, int port)
 {
     var cpuBefore = CpuByProgram.Now();
-    var (ok, failed) = await SippAsync(port, rate, seconds, "run");
+    var (ok, failed, why) = await SippAsync(port, rate, seconds, "run");
     var cpu = CpuByProgram.Since(cpuBefore);
     var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
     var result = new Result(name, ok / (double)seconds, ok, failed, load, cpu);
-    Console.WriteLine($"{name}: {ok} successful, {failed} failed of {rate * seconds} offered; load average {load}");
+    Console.WriteLine($"{name}: {ok} successful, {failed} failed of {rate * seconds} offered{(failed > 0 ? $" ({why})" : "")}; load average {load}");
     Console.WriteLine("    CPU cores (of 2): " + string.Join(", ", cpu.Programs.Select(c => $"{c.Program} {c.Cores:F2}")) + $"; total {cpu.Programs.Sum(c => c.Cores):F2} over {cpu.Seconds:F1} s");
     await Task.Delay(2000);
     return result;
@@ -153,7 +157,7 @@ async Task<Result> RunAsync(string name, int port)
 
 // Runs the members' sipp at the rate for the seconds, with the carrier's sipp answering; returns the
 // members' successful and failed calls from sipp's statistics file.
-async Task<(long Ok, long Failed)> SippAsync(int port, int callsPerSecond, int forSeconds, string tag)
+async Task<(long Ok, long Failed, string Why)> SippAsync(int port, int callsPerSecond, int forSeconds, string tag)
 {
     var root = SipEdgeFixture.RepositoryRoot();
     var stats = Path.Combine(work, $"{tag}-{port}.csv");
@@ -173,7 +177,11 @@ async Task<(long Ok, long Failed)> SippAsync(int port, int callsPerSecond, int f
     var header = lines[0].Split(';');
     var last = lines[^1].Split(';');
     long Column(string column) => long.Parse(last[Array.IndexOf(header, column)], CultureInfo.InvariantCulture);
-    return (Column("SuccessfulCall(C)"), Column("FailedCall(C)"));
+    // sipp counts failures by kind (timeouts, unexpected messages, …): the non-zero ones say why.
+    var why = string.Join(", ", header.Select((name, i) => (name, i))
+        .Where(c => c.name.StartsWith("Failed", StringComparison.Ordinal) && c.name.EndsWith("(C)", StringComparison.Ordinal) && c.name != "FailedCall(C)" && last[c.i] is not ("0" or ""))
+        .Select(c => $"{c.name[6..^3]} {last[c.i]}"));
+    return (Column("SuccessfulCall(C)"), Column("FailedCall(C)"), why);
 }
 
 // sipp without a message log (the tests' Sipp writes one: too much I/O at this rate).
