@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using OiCall.Benchmarks;
 
 namespace OiCall.Bench;
 
@@ -33,7 +34,6 @@ public sealed record LoadProfile(double BenchCores, double? PostgresCores, doubl
 public sealed class LoadSampler(string? postgresConnectionString)
 {
     private static readonly TimeSpan SampleEvery = TimeSpan.FromMilliseconds(50);
-    private const double ClockTicksPerSecond = 100; // USER_HZ on Linux
 
     public async Task<LoadProfile?> SampleAsync(TimeSpan delay, TimeSpan duration)
     {
@@ -49,7 +49,7 @@ public sealed class LoadSampler(string? postgresConnectionString)
             await using var lsn = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", connection);
             walBefore = (string)(await lsn.ExecuteScalarAsync())!;
         }
-        var machineBefore = MachineBusyTicks();
+        var machineBefore = ProcStat.MachineBusyTicks();
         var processBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
@@ -90,14 +90,14 @@ public sealed class LoadSampler(string? postgresConnectionString)
         var benchCores = (Process.GetCurrentProcess().TotalProcessorTime - processBefore).TotalSeconds / seconds;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         int[] collections = [.. Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - collectionsBefore[g])];
-        var machineCores = MachineBusyTicks() - machineBefore is { } busy ? busy / ClockTicksPerSecond / seconds : double.NaN;
+        var machineCores = ProcStat.MachineBusyTicks() - machineBefore is { } busy ? busy / ProcStat.ClockTicksPerSecond / seconds : double.NaN;
 
         double? postgresCores = null, walBytes = null;
         if (connection is not null)
         {
             // A backend that started during the window counts from zero.
             var serverAfter = ProcessTicks(await ServerPidsAsync(connection));
-            postgresCores = serverAfter.Sum(p => p.Value - serverBefore!.GetValueOrDefault(p.Key)) / ClockTicksPerSecond / seconds;
+            postgresCores = serverAfter.Sum(p => p.Value - serverBefore!.GetValueOrDefault(p.Key)) / ProcStat.ClockTicksPerSecond / seconds;
             await using var wal = new NpgsqlCommand("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), @before::pg_lsn)::float8", connection);
             wal.Parameters.AddWithValue("before", walBefore!);
             walBytes = (double)(await wal.ExecuteScalarAsync())!;
@@ -130,39 +130,7 @@ public sealed class LoadSampler(string? postgresConnectionString)
         return pids;
     }
 
-    /// <summary>User + system CPU of each process so far, in clock ticks (Linux /proc/PID/stat); processes gone are left out.</summary>
-    private static Dictionary<int, long> ProcessTicks(IEnumerable<int> pids)
-    {
-        var ticks = new Dictionary<int, long>();
-        foreach (var pid in pids)
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                // After "pid (name)" come the fields from state on; utime and stime are fields 14 and 15.
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks[pid] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-            }
-        }
-        return ticks;
-    }
-
-    /// <summary>Busy CPU of the whole machine so far in clock ticks (Linux /proc/stat), or null elsewhere.</summary>
-    private static long? MachineBusyTicks()
-    {
-        try
-        {
-            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-                .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-            // user nice system idle iowait irq softirq steal …; idle, iowait and steal are not work done here.
-            return fields.Take(7).Sum() - fields[3] - fields[4];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>User + system CPU of each process so far, in clock ticks; processes gone are left out.</summary>
+    private static Dictionary<int, long> ProcessTicks(IEnumerable<int> pids) =>
+        pids.Select(pid => (pid, stat: ProcStat.Process(pid))).Where(p => p.stat is not null).ToDictionary(p => p.pid, p => p.stat!.Value.Ticks);
 }

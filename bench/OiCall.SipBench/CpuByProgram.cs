@@ -1,4 +1,5 @@
 using System.Globalization;
+using OiCall.Benchmarks;
 
 /// <summary>
 /// Where a run's CPU went, by program: Kamailio (both edges' processes), PostgreSQL, this process
@@ -8,7 +9,6 @@ using System.Globalization;
 /// </summary>
 internal sealed class CpuByProgram
 {
-    private const double ClockTicksPerSecond = 100; // USER_HZ on Linux
     private static readonly string[] Programs = ["kamailio", "postgres"];
 
     private readonly Dictionary<int, (string Program, long Ticks)> _processes;
@@ -17,14 +17,14 @@ internal sealed class CpuByProgram
 
     private CpuByProgram(Dictionary<int, (string, long)> processes, long machineBusy) => (_processes, _machineBusy) = (processes, machineBusy);
 
-    public static CpuByProgram Now() => new(Sample(), MachineBusyTicks());
+    public static CpuByProgram Now() => new(Sample(), ProcStat.MachineBusyTicks() ?? 0);
 
     /// <summary>Cores each program used since <paramref name="start"/>, in the order Kamailio, PostgreSQL, this process, the rest.</summary>
     public static CpuUse Since(CpuByProgram start)
     {
         var end = Now();
         var seconds = (end._at - start._at).TotalSeconds;
-        double Cores(long ticks) => ticks / ClockTicksPerSecond / seconds;
+        double Cores(long ticks) => ticks / ProcStat.ClockTicksPerSecond / seconds;
         // Processes that started during the run count from zero; those that ended are left out.
         var used = end._processes.GroupBy(p => p.Value.Program)
             .ToDictionary(g => g.Key, g => g.Sum(p => p.Value.Ticks - (start._processes.TryGetValue(p.Key, out var before) ? before.Ticks : 0)));
@@ -39,33 +39,14 @@ internal sealed class CpuByProgram
     {
         var self = Environment.ProcessId;
         var processes = new Dictionary<int, (string, long)>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in ProcStat.ProcessIds())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
-                var program = pid == self ? "self" : Programs.FirstOrDefault(p => name.StartsWith(p, StringComparison.Ordinal));
-                if (program is null) continue;
-                // After "pid (name)" come the fields from state on; utime and stime are fields 14 and 15.
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                processes[pid] = (program, long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
-            }
-            catch (IOException)
-            {
-                // The process ended while we looked.
-            }
+            if (ProcStat.Process(pid) is not { } stat) continue;
+            var (name, ticks) = stat;
+            var program = pid == self ? "self" : Programs.FirstOrDefault(p => name.StartsWith(p, StringComparison.Ordinal));
+            if (program is not null) processes[pid] = (program, ticks);
         }
         return processes;
-    }
-
-    private static long MachineBusyTicks()
-    {
-        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-        // user nice system idle iowait irq softirq steal …; idle, iowait and steal are not work done here.
-        return fields.Take(7).Sum() - fields[3] - fields[4];
     }
 }
 

@@ -113,7 +113,6 @@ var latencies = authUs.Select(us => us / 1000.0).Order().ToArray();
 var inService = serviceMs.Order().ToArray();
 var resumed = resumeUs.Select(us => us / 1000.0).Order().ToArray();
 static string Quantile(double[] sorted, double q) => sorted.Length == 0 ? "-" : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))].ToString("F2", CultureInfo.InvariantCulture);
-string Ms(double q) => Quantile(latencies, q);
 Console.WriteLine();
 Console.WriteLine("| configuration | offered calls/s | successful calls/s | failed calls | load average (1 min) after |");
 Console.WriteLine("|---|---|---|---|---|");
@@ -128,7 +127,7 @@ foreach (var r in new[] { fixedGrant, full })
     Console.WriteLine($"| {r.Name} | " + string.Join(" | ", r.Cpu.Programs.Select(c => r.Cpu.PerCall(c.Cores, r.Ok))) + $" | {r.Cpu.PerCall(r.Cpu.Programs.Sum(c => c.Cores), r.Ok)} |");
 Console.WriteLine();
 Console.WriteLine($"(b)/(a) = {full.CallsPerSecond / fixedGrant.CallsPerSecond:F2}; authorization at the edge (suspend → answer, {latencies.Length} calls): " +
-    $"p50 {Ms(0.50)} ms, p99 {Ms(0.99)} ms, max {Ms(1.0)} ms; of it in the service (question read → answer queued, {inService.Length} calls): " +
+    $"p50 {Quantile(latencies, 0.50)} ms, p99 {Quantile(latencies, 0.99)} ms, max {Quantile(latencies, 1.0)} ms; of it in the service (question read → answer queued, {inService.Length} calls): " +
     $"p50 {Quantile(inService, 0.50)} ms, p99 {Quantile(inService, 0.99)} ms; then answer → call resumed by an async worker ({resumed.Length} calls): " +
     $"p50 {Quantile(resumed, 0.50)} ms, p99 {Quantile(resumed, 0.99)} ms");
 
