@@ -65,15 +65,12 @@ Console.WriteLine($"seeded {memberCount} businesses with one member each (7200 s
 // (a): a second edge of the same configuration with FIXED_GRANT, the same control plane for HA1.
 await using var fixedEdge = await SipEdgeProcess.StartAsync(new SipEdgeSettings
 {
-    Port = fixedEdgePort,
-    TrunkPort = trunkPort,
+    Sip = new() { Port = fixedEdgePort, TrunkPort = trunkPort, FixedGrant = true, FloodRequests = 100_000 },
     ControlPlaneUrl = new Uri(app.RootUri, "/telephony/v1").ToString(),
     EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
     ConfigPath = SipEdgeFixture.ConfigPath,
     RuntimeDirectory = Path.Combine(work, "sip-edge-fixed"),
     EvapiPort = SipEdgeProcess.FreeTcpPort(),
-    FixedGrant = true,
-    FloodRequests = 100_000,
 }, NullLogger.Instance);
 
 // Warm-up (not counted) of both configurations before either is measured: HA1 into each edge's

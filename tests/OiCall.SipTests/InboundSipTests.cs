@@ -1,14 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using OiCall.Tests.Inbound;
 using OiCall.Tests.Support;
 using OiCall.Web.Features.Telephony;
-using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.SipEdge;
 
 namespace OiCall.SipTests;
@@ -314,57 +310,3 @@ public sealed class InboundSipTests(SipEdgeFixture edge) : IClassFixture<SipEdge
     }
 }
 
-/// <summary>
-/// The spool rows now name their endpoint. A spool.db written by the edge before inbound calls (no
-/// path column) still delivers its waiting outbound ends to /calls/end after the upgrade.
-/// </summary>
-public sealed class InboundSpoolUpgradeTests
-{
-    [Fact]
-    public async Task An_outbound_end_left_in_a_spool_without_the_path_column_is_delivered_to_calls_end()
-    {
-        SipEdgeFixture.RequireTools();
-        int edgePort = Sipp.FreeUdpPort(), trunkPort = Sipp.FreeUdpPort();
-        await using var app = await TestApp.StartAsync(SipEdgeFixture.Provider, SipEdgeFixture.Settings(edgePort, trunkPort, enabled: false, maxCallSeconds: 120), realServer: true);
-        await SipEdgeFixture.WarmUpAsync(app);
-        var caller = await SipEdgeFixture.CallerAsync(app, 600);
-        var edgeClient = app.Client();
-        edgeClient.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()));
-        var callId = $"{Guid.NewGuid():N}@127.0.0.1";
-        var authorize = await edgeClient.PostAsJsonAsync("/telephony/v1/calls/authorize", new { callId, username = caller.Sip.Username, dialled = "0212345678" });
-        Assert.Equal(HttpStatusCode.OK, authorize.StatusCode);
-        Assert.Equal((480L, 120L), await caller.BalanceAsync());
-
-        // The spool as the previous edge left it: the old table and one end waiting.
-        var runtime = Path.Combine(app.DataDirectory, "sip-edge");
-        Directory.CreateDirectory(runtime);
-        await using (var old = new SqliteConnection($"Data Source={Path.Combine(runtime, "spool.db")};Pooling=False"))
-        {
-            await old.OpenAsync();
-            var create = old.CreateCommand();
-            create.CommandText = "CREATE TABLE ends (id INTEGER PRIMARY KEY AUTOINCREMENT, callid TEXT NOT NULL UNIQUE, body TEXT NOT NULL);" +
-                "INSERT INTO ends (callid, body) VALUES ($c, $b);";
-            create.Parameters.AddWithValue("$c", callId);
-            create.Parameters.AddWithValue("$b", JsonSerializer.Serialize(new { callId, answered = true, durationSeconds = 37, endedBy = "caller" }));
-            await create.ExecuteNonQueryAsync();
-        }
-
-        await using var edge = await SipEdgeProcess.StartAsync(new SipEdgeSettings
-        {
-            Port = edgePort,
-            TrunkPort = trunkPort,
-            ControlPlaneUrl = new Uri(app.RootUri, "/telephony/v1").ToString(),
-            EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
-            ConfigPath = SipEdgeFixture.ConfigPath,
-            RuntimeDirectory = runtime,
-        }, NullLogger.Instance);
-
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        (long Seconds, long Held) balance;
-        while ((balance = await caller.BalanceAsync()).Held != 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.True(balance == (563L, 0L), $"{balance}\n{edge.RecentLog}");
-        // The edge logs the delivery once the control plane's answer is back, just after the settle.
-        while (!edge.RecentLog.Contains($"call end for {callId} reported") && DateTime.UtcNow < deadline.AddSeconds(5)) await Task.Delay(100);
-        Assert.Contains($"call end for {callId} reported", edge.RecentLog);
-    }
-}

@@ -34,8 +34,8 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
 
     public TestApp App { get; private set; }
     public SipEdgeProcess Edge { get; private set; } = null!;
-    public int EdgePort => _settings.Port;
-    public int TrunkPort => _settings.TrunkPort;
+    public int EdgePort => _settings.Sip.Port;
+    public int TrunkPort => _settings.Sip.TrunkPort;
     public string SpoolPath => Path.Combine(_settings.RuntimeDirectory, "spool.db");
 
     /// <summary>Sip:Enabled off: the app does not own this edge, so stopping the app leaves the edge running.</summary>
@@ -45,8 +45,7 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
         var app = await TestApp.StartAsync(SipEdgeFixture.Provider, SipEdgeFixture.Settings(edgePort, trunkPort, enabled: false, maxCallSeconds), realServer: true);
         var rig = new EdgeAndControlPlane(app, new SipEdgeSettings
         {
-            Port = edgePort,
-            TrunkPort = trunkPort,
+            Sip = new() { Port = edgePort, TrunkPort = trunkPort, MaxCallSeconds = maxCallSeconds },
             ControlPlaneUrl = new Uri(app.RootUri, "/telephony/v1").ToString(),
             EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
             ConfigPath = SipEdgeFixture.ConfigPath,

@@ -259,8 +259,7 @@ public sealed class SipEdgeFailClosedTests
         var controlPlane = app.RootUri;
         await using var edge = await SipEdgeProcess.StartAsync(new SipEdgeSettings
         {
-            Port = edgePort,
-            TrunkPort = trunkPort,
+            Sip = new() { Port = edgePort, TrunkPort = trunkPort },
             ControlPlaneUrl = new Uri(controlPlane, "/telephony/v1").ToString(),
             EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
             ConfigPath = SipEdgeFixture.ConfigPath,

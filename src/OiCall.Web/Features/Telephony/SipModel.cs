@@ -4,18 +4,6 @@ using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Telephony;
 
-/// <summary>Where members' SIP apps connect, and how the edge and the control plane trust each other (configuration "Sip").</summary>
-public sealed class SipOptions
-{
-    public bool Enabled { get; set; }
-    /// <summary>The SIP domain and digest realm members' apps use.</summary>
-    public string Domain { get; set; } = "127.0.0.1";
-    public int Port { get; set; } = 5060;
-    public string Transport { get; set; } = "UDP";
-    /// <summary>No single call is granted more than this, whatever the wallet holds.</summary>
-    public long MaxCallSeconds { get; set; } = 4 * 60 * 60;
-}
-
 /// <summary>A member's SIP account: the password is shown once at issue and stored only as HA1.</summary>
 public sealed class SipCredential
 {

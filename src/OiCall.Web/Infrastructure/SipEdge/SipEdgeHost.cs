@@ -1,39 +1,10 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Telephony;
 
 namespace OiCall.Web.Infrastructure.SipEdge;
-
-/// <summary>
-/// Configuration "Sip" for the edge process, besides the members' settings in SipOptions:
-/// Sip:Enabled starts it with the app; Sip:ListenAddress, Sip:Port, Sip:Domain, Sip:TrunkHost,
-/// Sip:TrunkPort, Sip:ConfigPath (deploy/kamailio/kamailio.cfg), Sip:ControlPlaneUrl (default:
-/// this app's own address), Sip:KamailioPath, Sip:EvapiPort (0: any free port on 127.0.0.1); the
-/// public side's guard: Sip:FloodRequests per Sip:FloodWindowSeconds (16 per 2 s) and
-/// Sip:AuthFailuresToBan per Sip:AuthFailureWindowSeconds (10 per 600 s) from one source IP ban it
-/// for Sip:BanSeconds (300); for benchmarks only Sip:FixedGrant and Sip:AuthTiming.
-/// </summary>
-public sealed class SipEdgeOptions
-{
-    public bool Enabled { get; set; }
-    public string ListenAddress { get; set; } = "127.0.0.1";
-    public int Port { get; set; } = 5060;
-    public string Domain { get; set; } = "127.0.0.1";
-    public string TrunkHost { get; set; } = "127.0.0.1";
-    public int TrunkPort { get; set; } = 5070;
-    public string? ConfigPath { get; set; }
-    public string? ControlPlaneUrl { get; set; }
-    public string KamailioPath { get; set; } = "kamailio";
-    public int FloodRequests { get; set; } = 16;
-    public int FloodWindowSeconds { get; set; } = 2;
-    public int BanSeconds { get; set; } = 300;
-    public int AuthFailuresToBan { get; set; } = 10;
-    public int AuthFailureWindowSeconds { get; set; } = 600;
-    public int EvapiPort { get; set; }
-    public bool FixedGrant { get; set; }
-    public bool AuthTiming { get; set; }
-}
 
 /// <summary>
 /// Owns the SIP edge when Sip:Enabled is set: starts Kamailio once the app listens (it needs the
@@ -41,7 +12,7 @@ public sealed class SipEdgeOptions
 /// one line and the web app runs on.
 /// </summary>
 public sealed class SipEdgeHost(
-    IConfiguration configuration, IServer server, IHostApplicationLifetime lifetime, ServerSecrets secrets,
+    IOptions<SipOptions> sip, IServer server, IHostApplicationLifetime lifetime, ServerSecrets secrets,
     DataDirectory dataDirectory, IWebHostEnvironment environment, ILogger<SipEdgeHost> logger) : IHostedService, IAsyncDisposable
 {
     private CancellationTokenRegistration _started;
@@ -55,7 +26,7 @@ public sealed class SipEdgeHost(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = Options();
+        var options = sip.Value;
         if (!options.Enabled) return Task.CompletedTask;
         if (SipEdgeProcess.FindKamailio(options.KamailioPath) is null)
         {
@@ -94,33 +65,14 @@ public sealed class SipEdgeHost(
         if (Edge is { } edge) await edge.DisposeAsync();
     }
 
-    private SipEdgeOptions Options()
+    private SipEdgeSettings Settings(SipOptions options) => new()
     {
-        var options = new SipEdgeOptions();
-        configuration.GetSection("Sip").Bind(options);
-        return options;
-    }
-
-    private SipEdgeSettings Settings(SipEdgeOptions options) => new()
-    {
-        ListenAddress = options.ListenAddress,
-        Port = options.Port,
-        Domain = options.Domain,
-        TrunkHost = options.TrunkHost,
-        TrunkPort = options.TrunkPort,
+        Sip = options,
         ControlPlaneUrl = options.ControlPlaneUrl ?? OwnAddress() + "/telephony/v1",
         EdgeSecret = TelephonyApi.EdgeSecret(secrets),
         ConfigPath = options.ConfigPath is { } configured ? Path.GetFullPath(configured, environment.ContentRootPath) : DefaultConfigPath(environment.ContentRootPath),
         RuntimeDirectory = Path.Combine(dataDirectory.Path, "sip-edge"),
-        KamailioPath = options.KamailioPath,
-        FloodRequests = options.FloodRequests,
-        FloodWindowSeconds = options.FloodWindowSeconds,
-        BanSeconds = options.BanSeconds,
-        AuthFailuresToBan = options.AuthFailuresToBan,
-        AuthFailureWindowSeconds = options.AuthFailureWindowSeconds,
-        EvapiPort = options.EvapiPort > 0 ? options.EvapiPort : SipEdgeProcess.FreeTcpPort(),
-        FixedGrant = options.FixedGrant,
-        AuthTiming = options.AuthTiming,
+        EvapiPort = options.EvapiPort,
     };
 
     /// <summary>The app's own http address as the edge reaches it (wildcards become loopback).</summary>

@@ -4,47 +4,30 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using OiCall.Web.Features.Telephony;
 
 namespace OiCall.Web.Infrastructure.SipEdge;
 
-/// <summary>What one Kamailio edge is started with.</summary>
+/// <summary>What one Kamailio edge is started with: the "Sip" configuration, and what the service resolved for it.</summary>
 public sealed record SipEdgeSettings
 {
-    /// <summary>The address members' SIP apps reach (UDP).</summary>
-    public string ListenAddress { get; init; } = "127.0.0.1";
-    public int Port { get; init; } = 5060;
-    /// <summary>Digest realm; must be the control plane's Sip:Domain (HA1 is computed with it).</summary>
-    public string Domain { get; init; } = "127.0.0.1";
+    /// <summary>Addresses, the trunk, the guard's numbers, the longest call.</summary>
+    public SipOptions Sip { get; init; } = new();
     /// <summary>Base of the control plane's edge endpoints, e.g. http://127.0.0.1:5080/telephony/v1.</summary>
     public required string ControlPlaneUrl { get; init; }
     public required string EdgeSecret { get; init; }
-    public string TrunkHost { get; init; } = "127.0.0.1";
-    public int TrunkPort { get; init; } = 5070;
-    /// <summary>Flood guard: more requests than this from one source IP within FloodWindowSeconds bans it.</summary>
-    public int FloodRequests { get; init; } = 16;
-    public int FloodWindowSeconds { get; init; } = 2;
-    /// <summary>How long a banned source (flood or failed authentication) gets no answer at all.</summary>
-    public int BanSeconds { get; init; } = 300;
-    /// <summary>Failed digest attempts from one source IP, each within AuthFailureWindowSeconds of the last, that ban it.</summary>
-    public int AuthFailuresToBan { get; init; } = 10;
-    public int AuthFailureWindowSeconds { get; init; } = 600;
-    /// <summary>deploy/kamailio/kamailio.cfg of this repository.</summary>
+    /// <summary>deploy/kamailio/kamailio.cfg of this repository (it includes the other files of its folder).</summary>
     public required string ConfigPath { get; init; }
     /// <summary>
     /// Where Kamailio keeps its runtime files (a folder of the project, not /run) and its working
     /// directory: spool.db there holds call-end reports until the control plane accepted them.
     /// </summary>
     public required string RuntimeDirectory { get; init; }
-    public string KamailioPath { get; init; } = "kamailio";
     /// <summary>
     /// The TCP port on 127.0.0.1 where the edge's evapi listens for the control plane, which
-    /// connects there and answers the call authorizations.
+    /// connects there and answers the call authorizations; 0 until started: a free port then.
     /// </summary>
-    public int EvapiPort { get; init; } = 8448;
-    /// <summary>Benchmark baseline only: every authenticated call gets a constant grant, no control plane asked.</summary>
-    public bool FixedGrant { get; init; }
-    /// <summary>Benchmark only: log "auth-us=N" (suspend → answer, in µs) for every authorization.</summary>
-    public bool AuthTiming { get; init; }
+    public int EvapiPort { get; init; }
 }
 
 /// <summary>
@@ -95,8 +78,13 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     /// <summary>Starts Kamailio and waits until it answers an OPTIONS on its port (or fails).</summary>
     public static async Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default)
     {
-        var executable = FindKamailio(settings.KamailioPath)
-            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
+        var executable = FindKamailio(settings.Sip.KamailioPath)
+            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.Sip.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
+        settings = settings with
+        {
+            ConfigPath = Path.GetFullPath(settings.ConfigPath),
+            EvapiPort = settings.EvapiPort > 0 ? settings.EvapiPort : FreeTcpPort(),
+        };
         if (!File.Exists(settings.ConfigPath)) throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
         Directory.CreateDirectory(settings.RuntimeDirectory);
         PrepareToposStorage(settings);
@@ -107,7 +95,10 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = settings.RuntimeDirectory,
+            // Kamailio looks for an include_file first in its working directory: started in the
+            // configuration's folder, it finds the files beside kamailio.cfg and nothing else of the
+            // same name. -w moves it to the run directory once the configuration is read.
+            WorkingDirectory = Path.GetDirectoryName(settings.ConfigPath),
         };
         foreach (var argument in Arguments(settings)) start.ArgumentList.Add(argument);
         // The secret stays off the command line (ps shows arguments to every local user).
@@ -130,7 +121,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             throw;
         }
         logger.LogInformation("SIP edge (Kamailio, PID {Pid}) listening on udp:{Address}:{Port}, trunk {TrunkHost}:{TrunkPort}",
-            process.Id, settings.ListenAddress, settings.Port, settings.TrunkHost, settings.TrunkPort);
+            process.Id, settings.Sip.ListenAddress, settings.Sip.Port, settings.Sip.TrunkHost, settings.Sip.TrunkPort);
         return edge;
     }
 
@@ -160,32 +151,36 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// The command line: kamailio -f CFG -DD -E -Y RUNDIR -w RUNDIR -A NAME=value … The working
-    /// directory (-w; Kamailio otherwise changes to /) holds the spool of call-end reports, so
-    /// reports not yet delivered survive a restart of the edge.
+    /// The command line: kamailio -f CFG -DD -E -Y RUNDIR -w RUNDIR -A NAME=value … with every value
+    /// the configuration uses (it has no defaults of its own). The working directory (-w; Kamailio
+    /// otherwise changes to /) holds the spool of call-end reports, so reports not yet delivered
+    /// survive a restart of the edge.
     /// </summary>
     public static IReadOnlyList<string> Arguments(SipEdgeSettings s) =>
     [
         "-f", s.ConfigPath, "-DD", "-E", "-Y", s.RuntimeDirectory, "-w", s.RuntimeDirectory,
-        "-A", $"LISTEN=udp:{s.ListenAddress}:{s.Port}",
-        "-A", $"SIP_DOMAIN={Quoted(s.Domain)}",
+        "-A", $"LISTEN=udp:{s.Sip.ListenAddress}:{s.Sip.Port}",
+        "-A", $"SIP_DOMAIN={Quoted(s.Sip.Domain)}",
         "-A", $"CP_URL={Quoted(s.ControlPlaneUrl.TrimEnd('/'))}",
-        "-A", $"TRUNK_HOST={Quoted(s.TrunkHost)}",
-        "-A", $"TRUNK_PORT={s.TrunkPort}",
-        "-A", $"SELF={Quoted($"sip:{s.ListenAddress}:{s.Port}")}",
-        "-A", $"FLOOD_REQS={Positive(s.FloodRequests)}",
-        "-A", $"FLOOD_WINDOW={Positive(s.FloodWindowSeconds)}",
-        "-A", $"BAN_SECONDS={Positive(s.BanSeconds)}",
-        "-A", $"AUTH_FAILS={Positive(s.AuthFailuresToBan)}",
-        "-A", $"AUTH_FAIL_WINDOW={Positive(s.AuthFailureWindowSeconds)}",
+        "-A", $"TRUNK_HOST={Quoted(s.Sip.TrunkHost)}",
+        "-A", $"TRUNK_PORT={s.Sip.TrunkPort}",
+        "-A", $"FLOOD_REQS={Positive(s.Sip.FloodRequests)}",
+        "-A", $"FLOOD_WINDOW={Positive(s.Sip.FloodWindowSeconds)}",
+        "-A", $"BAN_SECONDS={Positive(s.Sip.BanSeconds)}",
+        "-A", $"AUTH_FAILS={Positive(s.Sip.AuthFailuresToBan)}",
+        "-A", $"AUTH_FAIL_WINDOW={Positive(s.Sip.AuthFailureWindowSeconds)}",
         "-A", $"EVAPI_ADDR={Quoted($"127.0.0.1:{s.EvapiPort}")}",
-        .. s.FixedGrant ? (string[])["-A", "FIXED_GRANT"] : [],
-        .. s.AuthTiming ? (string[])["-A", "AUTH_TIMING"] : [],
+        "-A", $"MAX_CALL_SECONDS={Positive(s.Sip.MaxCallSeconds)}",
+        // Topology-hiding records must outlive the longest call and its ringing (at most 300 s).
+        "-A", $"TOPOS_SECONDS={Positive(s.Sip.MaxCallSeconds) + 3600}",
+        .. s.Sip.FixedGrant ? (string[])["-A", "FIXED_GRANT"] : [],
+        .. s.Sip.AuthTiming ? (string[])["-A", "AUTH_TIMING"] : [],
     ];
 
-    // Zero would switch a guard off silently (or break the configuration): refuse to start instead.
-    private static int Positive(int value) =>
-        value > 0 ? value : throw new ArgumentException($"SIP edge guard settings must be positive, not {value}.");
+    // Zero would switch a guard off silently (or break the configuration), and Kamailio's numbers
+    // are 32-bit: refuse to start instead.
+    private static long Positive(long value) =>
+        value is > 0 and <= int.MaxValue / 2 ? value : throw new ArgumentException($"SIP edge settings must be between 1 and {int.MaxValue / 2}, not {value}.");
 
     /// <summary>A TCP port on 127.0.0.1 free right now (for the edge's evapi listener).</summary>
     public static int FreeTcpPort()
@@ -213,19 +208,20 @@ public sealed class SipEdgeProcess : IAsyncDisposable
 
     private async Task WaitUntilAnsweringAsync(TimeSpan limit, CancellationToken ct)
     {
-        using var udp = new UdpClient(new IPEndPoint(IPAddress.Parse(Settings.ListenAddress), 0));
+        var sip = Settings.Sip;
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Parse(sip.ListenAddress), 0));
         var local = (IPEndPoint)udp.Client.LocalEndPoint!;
-        var target = new IPEndPoint(IPAddress.Parse(Settings.ListenAddress), Settings.Port);
+        var target = new IPEndPoint(IPAddress.Parse(sip.ListenAddress), sip.Port);
         var deadline = DateTime.UtcNow + limit;
         for (var attempt = 1; DateTime.UtcNow < deadline; attempt++)
         {
             if (_process.HasExited) throw new InvalidOperationException($"Kamailio exited with {_process.ExitCode}:\n{RecentLog}");
             var options = Encoding.ASCII.GetBytes(
-                $"OPTIONS sip:{Settings.ListenAddress}:{Settings.Port} SIP/2.0\r\n" +
+                $"OPTIONS sip:{sip.ListenAddress}:{sip.Port} SIP/2.0\r\n" +
                 $"Via: SIP/2.0/UDP {local.Address}:{local.Port};branch=z9hG4bK-ready-{Guid.NewGuid():N}\r\n" +
                 "Max-Forwards: 70\r\n" +
                 $"From: <sip:ready@{local.Address}>;tag=ready{attempt}\r\n" +
-                $"To: <sip:{Settings.ListenAddress}:{Settings.Port}>\r\n" +
+                $"To: <sip:{sip.ListenAddress}:{sip.Port}>\r\n" +
                 $"Call-ID: ready-{Guid.NewGuid():N}\r\n" +
                 $"CSeq: {attempt} OPTIONS\r\n" +
                 "Content-Length: 0\r\n\r\n");
@@ -240,7 +236,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
             catch (SocketException) { await Task.Delay(100, ct); }
         }
-        throw new TimeoutException($"Kamailio did not answer on udp:{Settings.ListenAddress}:{Settings.Port}:\n{RecentLog}");
+        throw new TimeoutException($"Kamailio did not answer on udp:{sip.ListenAddress}:{sip.Port}:\n{RecentLog}");
     }
 
     [DllImport("libc", SetLastError = true, EntryPoint = "kill")]
