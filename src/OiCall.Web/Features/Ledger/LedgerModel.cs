@@ -107,6 +107,21 @@ public enum HoldState
 /// <summary>Time held for one call (by SIP Call-ID), resolved exactly once.</summary>
 public sealed class CallHold
 {
+    /// <summary>
+    /// How long after its granted time a hold waits for the call's end report before it expires:
+    /// an edge that was cut off replays the ends it spooled.
+    /// </summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+
+    /// <summary>The expiry rule: a hold made at <paramref name="heldAt"/> expires after its granted time plus the grace.</summary>
+    public static DateTime ExpiryOf(DateTime heldAt, long grantedSeconds) => heldAt + TimeSpan.FromSeconds(grantedSeconds) + Grace;
+
+    /// <summary>
+    /// The earliest moment a hold still held at <paramref name="now"/> can have been made, when none is
+    /// granted more than <paramref name="maxGrantedSeconds"/>: anything older has expired.
+    /// </summary>
+    public static DateTime OldestUnexpired(DateTime now, long maxGrantedSeconds) => now - (ExpiryOf(now, maxGrantedSeconds) - now);
+
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public required string CallId { get; init; }
     public Guid BusinessId { get; init; }
