@@ -130,6 +130,7 @@ public sealed class CallHold
     public long SettledSeconds { get; set; }
     public HoldState State { get; set; }
     public DateTime CreatedAt { get; init; }
+    /// <summary><see cref="ExpiryOf"/>(<see cref="CreatedAt"/>, <see cref="GrantedSeconds"/>), stored for the expiry's index.</summary>
     public DateTime ExpiresAt { get; init; }
     public DateTime? ResolvedAt { get; set; }
 }
@@ -142,8 +143,10 @@ internal sealed class LedgerAccountConfiguration : IEntityTypeConfiguration<Ledg
         // whatever the code above it does.
         b.ToTable(t =>
         {
-            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4, 6) OR \"Balance\" >= -\"CreditLimit\"");
-            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit", "\"CreditLimit\" >= 0 AND (\"Kind\" = 6 OR \"CreditLimit\" = 0)");
+            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative",
+                $"\"Kind\" NOT IN ({(int)LedgerAccountKind.BusinessPool}, {(int)LedgerAccountKind.MemberWallet}, {(int)LedgerAccountKind.CallHold}, {(int)LedgerAccountKind.PostpaidCredit}) OR \"Balance\" >= -\"CreditLimit\"");
+            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit",
+                $"\"CreditLimit\" >= 0 AND (\"Kind\" = {(int)LedgerAccountKind.PostpaidCredit} OR \"CreditLimit\" = 0)");
         });
         b.HasIndex(a => a.Key).IsUnique();
         b.Property(a => a.Key).HasMaxLength(60);

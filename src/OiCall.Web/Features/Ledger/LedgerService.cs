@@ -21,7 +21,9 @@ public sealed record CallableTime(BillingPlan Plan, long PrepaidSeconds, long Cr
 /// <summary>
 /// The one place call time moves. Every operation is one database transaction of one or more
 /// transfers; balances change only with their entries; the database refuses overdrafts; a repeated
-/// idempotency key returns the first result and changes nothing.
+/// idempotency key returns the first result and changes nothing. Calls' holds and ends go through
+/// <see cref="ICallStore"/>: on SQLite it runs this service's call transfers (the …InTransactionAsync
+/// methods), on PostgreSQL the same transfers as batched SQL.
 /// </summary>
 public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAccountKeys knownAccounts)
 {
@@ -202,7 +204,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     internal Task<long?> EarlierGrantAsync(string callId, Guid memberId, CancellationToken ct) =>
         db.CallHolds.Where(h => h.CallId == callId && h.MemberId == memberId).Select(h => (long?)h.GrantedSeconds).SingleOrDefaultAsync(ct);
 
-    /// <summary>Holds whose call never reported its end, due to give everything back.</summary>
+    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to give everything back.</summary>
     internal Task<List<string>> HoldsDueAsync(DateTime now, CancellationToken ct) =>
         db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
 
