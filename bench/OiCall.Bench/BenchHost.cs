@@ -67,7 +67,8 @@ public sealed class BenchHost : IAsyncDisposable
         services.AddScoped<History>();
         services.AddScoped<CouponRules>();
         services.AddOptions<SipOptions>().BindConfiguration("Sip");
-        services.AddScoped<CallAuthorization>();
+        services.AddScoped<CallSetup>();
+        services.AddScoped<CallEnds>();
         // Counts statements only inside RoundTripCounter.Record blocks; outside them it costs one AsyncLocal read.
         services.ConfigureDbContext<SqliteAppDbContext>(o => o.AddInterceptors(RoundTrips));
         services.ConfigureDbContext<PostgresAppDbContext>(o => o.AddInterceptors(RoundTrips));

@@ -37,8 +37,9 @@ public static class EntryBulkLoader
         await db.Database.OpenConnectionAsync();
         try
         {
-            if (db.Database.IsNpgsql()) await CopyAsync((NpgsqlConnection)db.Database.GetDbConnection(), table, columns, entries);
-            else await InsertAsync(db.Database.GetDbConnection(), table, columns, entries);
+            var connection = db.Database.GetDbConnection();
+            if (connection is NpgsqlConnection postgres) await CopyAsync(postgres, table, columns, entries);
+            else await InsertAsync(connection, table, columns, entries);
         }
         finally
         {

@@ -2,7 +2,7 @@
 # PostgreSQL's own ceiling for hold+settle pairs on this machine, without the .NET client: pgbench
 # (C, prepared statements, 32 clients) runs, for 10 s each,
 #   trivial  two one-row UPDATE transactions (the least two commits can cost),
-#   ledger   the service's own hold and end statements, taken from CallHoldsOnPostgres.cs,
+#   ledger   the service's own hold and end statements, taken from PostgresCallStore.cs,
 #   reserved the smallest write set a hold could have (a reserved-seconds column on the wallet,
 #            one entry per call: not what DESIGN.md's ledger does; a what-if),
 # against a database the ledger benchmark kept:
@@ -30,19 +30,27 @@ members=$("${psql[@]}" -c "SELECT count(*) FROM ceiling_members")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - "$here/../../src/OiCall.Web/Features/Ledger/CallHoldsOnPostgres.cs" "$work/ledger.sql" "$members" <<'PY'
+python3 - "$here/../../src/OiCall.Web/Features" "$work/ledger.sql" "$members" <<'PY'
 import re, sys
-source, out, members = sys.argv[1], sys.argv[2], sys.argv[3]
-text = open(source).read()
+features, out, members = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(features + '/Ledger/PostgresCallStore.cs').read()
+# The statements take enum values from C# ({(int)TransferKind.CallHold}): read them from their definitions.
+enums = {}
+for model in ('/Ledger/LedgerModel.cs', '/Telephony/SipModel.cs'):
+    for name, body in re.findall(r'public enum (\w+)\s*\{(.*?)\}', open(features + model).read(), re.S):
+        enums.update({f'{name}.{member}': value for member, value in re.findall(r'(\w+) = (\d+)', body)})
 def statement(name, values):
-    sql = re.search(name + r' = """(.*?)""";', text, re.S).group(1)
+    sql = re.search(r'\b' + name + r' = \$"""(.*?)""";', text, re.S).group(1)
+    sql = re.sub(r'\{\(int\)(\w+\.\w+)\}', lambda m: enums[m.group(1)], sql)
     for key, value in values.items():
         sql = re.sub('@' + key + r'\b', value, sql)
     return ' '.join(sql.split())
 hold = statement('HoldSql', dict(wanted="180::bigint", wallet="'wallet:' || :mn", hold="'hold:' || :mn", now="now()",
-    business=":bid::uuid", member=":mid::uuid", entryKey="'hold:' || :c", id="gen_random_uuid()", callId=":c", graceSeconds="120::bigint"))
+    business=":bid::uuid", member=":mid::uuid", entryKey="'hold:' || :c", id="gen_random_uuid()", callId=":c",
+    expiresWithoutGrant="now() + INTERVAL '120 seconds'"))
 lock = statement('LockForResolveSql', dict(callId=":c"))
-end = statement('ResolveSql', dict(state="1", spoken="60::bigint", now="now()", callId=":c"))
+end = statement('ResolveSql', dict(state=enums['HoldState.Settled'], spoken="60::bigint", now="now()", callId=":c",
+    settleKey="'settle:' || :c", releaseKey="'release:' || :c"))
 open(out, 'w').write(f"""\\set m random(1, {members})
 \\set c random(1, 1000000000000)
 SELECT mid, bid, mn FROM ceiling_members WHERE n = :m \\gset

@@ -51,7 +51,8 @@ services.AddScoped<LedgerSettings>();
 services.AddScoped<CallerNumberRules>();
 services.AddOptions<OiCall.Web.Features.Telephony.SipOptions>().BindConfiguration("Sip");
 services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
-services.AddScoped<OiCall.Web.Features.Telephony.CallAuthorization>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallSetup>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallEnds>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
 services.AddScoped<OiCall.Web.Features.Inbound.RingGroups>();
@@ -162,7 +163,7 @@ app.Run();
 static async Task WarmUpAsync(IServiceProvider services)
 {
     await using var scope = services.CreateAsyncScope();
-    await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync("warm-up", "", "0212345678");
+    await scope.ServiceProvider.GetRequiredService<CallSetup>().AuthorizeAsync("warm-up", "", "0212345678");
 }
 
 public partial class Program;

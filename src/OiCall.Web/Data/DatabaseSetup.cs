@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OiCall.Web.Features.Ledger;
 
 namespace OiCall.Web.Data;
 
@@ -35,12 +36,18 @@ public static class DatabaseSetup
         services.AddSingleton(sp => PostgresDataSource(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString
             ?? throw new InvalidOperationException("Database:ConnectionString is required when Database:Provider is Postgres.")));
         services.AddDbContextPool<PostgresAppDbContext>((sp, options) => options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
-        services.AddScoped<AppDbContext>(sp =>
-            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
-                ? sp.GetRequiredService<PostgresAppDbContext>()
-                : sp.GetRequiredService<SqliteAppDbContext>());
+        services.AddScoped<AppDbContext>(sp => OnPostgres(sp) ? sp.GetRequiredService<PostgresAppDbContext>() : sp.GetRequiredService<SqliteAppDbContext>());
+        // The call path's storage is where the providers differ: batched SQL on PostgreSQL, EF on
+        // SQLite (which PostgreSQL's store also hands the rare ends its statements leave).
+        services.AddScoped<EfCallStore>();
+        services.AddScoped<PostgresCallStore>();
+        services.AddScoped<ICallStore>(sp => OnPostgres(sp) ? sp.GetRequiredService<PostgresCallStore>() : sp.GetRequiredService<EfCallStore>());
         return services;
     }
+
+    /// <summary>The one provider choice, from configuration (Database:Provider).</summary>
+    private static bool OnPostgres(IServiceProvider sp) =>
+        sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres;
 
     internal static NpgsqlDataSource PostgresDataSource(string connectionString)
     {

@@ -7,7 +7,7 @@ using OiCall.Web.Features.Ledger;
 
 namespace OiCall.Tests.Ledger;
 
-/// <summary>Races that SQLite's single writer would hide: these run on PostgreSQL.</summary>
+/// <summary>Races that SQLite's single writer would hide: these run on PostgreSQL (the call path's on both, as each has a store of its own).</summary>
 public sealed class LedgerConcurrencyTests
 {
     [Fact]
@@ -69,10 +69,10 @@ public sealed class LedgerConcurrencyTests
         Assert.Equal(0, await db.LedgerAccounts.SumAsync(a => a.Balance));
     }
 
-    [Fact]
-    public async Task Simultaneous_calls_never_hold_the_same_seconds_and_each_end_debits_once()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task Simultaneous_calls_never_hold_the_same_seconds_and_each_end_debits_once(DatabaseProvider provider)
     {
-        await using var app = await TestApp.StartAsync(DatabaseProvider.Postgres);
+        await using var app = await TestApp.StartAsync(provider);
         var owner = await app.PersonAsync("사장");
         var business = await owner.CreateBusinessAsync("가게");
         var members = new List<MemberDto>();
@@ -81,32 +81,19 @@ public sealed class LedgerConcurrencyTests
         foreach (var m in members) await (await owner.AllocateAsync(business.Id, m.Id, 150)).ShouldBe(HttpStatusCode.OK);
 
         // 20 calls from 4 members whose wallets total 600 s, each asking for 100 s.
-        var holds = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
-        {
-            await using var scope = app.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, members[i % 4].Id, $"call-{i}", 100);
-        })));
-        var granted = holds.Where(h => h is not null).Sum(h => h!.GrantedSeconds);
-        Assert.Equal(600, granted);
+        var holds = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => app.HoldCallAsync(business.Id, members[i % 4].Id, $"call-{i}", 100))));
+        Assert.Equal(600, holds.Sum(h => h ?? 0));
 
         // The same Call-ID authorized 10 times at once is one hold; its end reported 20 times at once is one debit.
-        var held = holds.First(h => h is not null)!;
-        var twice = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(async () =>
-        {
-            await using var scope = app.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, held.MemberId, held.CallId, 100);
-        })));
-        Assert.All(twice, h => Assert.Equal(held.GrantedSeconds, h?.GrantedSeconds));
+        var first = Array.FindIndex(holds, h => h is not null);
+        var (heldCallId, heldMember) = ($"call-{first}", members[first % 4].Id);
+        var twice = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => app.HoldCallAsync(business.Id, heldMember, heldCallId, 100))));
+        Assert.All(twice, h => Assert.Equal(holds[first], h));
         // Another member's setup with the same Call-ID (a collision, or a forgery) gets nothing of that grant.
-        var other = members.First(m => m.Id != held.MemberId);
-        await using (var scope = app.Services.CreateAsyncScope())
-            Assert.Null(await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, other.Id, held.CallId, 100));
-        var ends = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
-        {
-            await using var scope = app.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<LedgerService>().SettleAsync(held.CallId, 42);
-        })));
-        Assert.Equal(1, ends.Count(settled => settled));
+        var other = members.First(m => m.Id != heldMember);
+        Assert.Null(await app.HoldCallAsync(business.Id, other.Id, heldCallId, 100));
+        var ends = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => app.EndCallAsync(heldCallId, 42))));
+        Assert.Equal(1, ends.Count(billed => billed is not null));
 
         await using var db = app.Db();
         Assert.Equal(42, await db.LedgerEntries.Where(e => e.Kind == TransferKind.CallSettle).SumAsync(e => e.Seconds));
@@ -114,10 +101,10 @@ public sealed class LedgerConcurrencyTests
         Assert.True(await db.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet || a.Kind == LedgerAccountKind.CallHold).AllAsync(a => a.Balance >= 0));
     }
 
-    [Fact]
-    public async Task One_members_calls_starting_and_ending_at_once_never_deadlock_and_add_up()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task One_members_calls_starting_and_ending_at_once_never_deadlock_and_add_up(DatabaseProvider provider)
     {
-        await using var app = await TestApp.StartAsync(DatabaseProvider.Postgres);
+        await using var app = await TestApp.StartAsync(provider);
         var owner = await app.PersonAsync("사장");
         var business = await owner.CreateBusinessAsync("가게");
         var member = await owner.AddMemberAsync(business.Id, "직원", "010-4242-0001");
@@ -133,18 +120,14 @@ public sealed class LedgerConcurrencyTests
             for (var i = 0; i < 15; i++)
             {
                 var callId = $"line{line}-call{i}";
-                await using var scope = app.Services.CreateAsyncScope();
-                var ledger = scope.ServiceProvider.GetRequiredService<LedgerService>();
-                var ending = previous is null ? Task.FromResult(true) : ledger.SettleAsync(previous, 7);
-                await using var other = app.Services.CreateAsyncScope();
-                var hold = await other.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, member.Id, callId, 20);
-                Assert.True(await ending);
+                var ending = previous is null ? Task.FromResult<long?>(0) : app.EndCallAsync(previous, 7);
+                var hold = await app.HoldCallAsync(business.Id, member.Id, callId, 20);
+                Assert.NotNull(await ending);
                 if (previous is not null) spoken += 7;
-                Assert.Equal(20, hold?.GrantedSeconds);
+                Assert.Equal(20, hold);
                 previous = callId;
             }
-            await using var last = app.Services.CreateAsyncScope();
-            Assert.True(await last.ServiceProvider.GetRequiredService<LedgerService>().SettleAsync(previous!, 7));
+            Assert.Equal(7, await app.EndCallAsync(previous!, 7));
             return spoken + 7;
         }
 

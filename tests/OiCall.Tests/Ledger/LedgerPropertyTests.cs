@@ -77,18 +77,18 @@ public sealed class LedgerPropertyTests
                             await ledger.ReclaimAsync(businessId, member, step.Amount, owner.AccountId, $"p{round}-r{step.Key}");
                             break;
                         case Op.Hold:
-                            await ledger.HoldAsync(businessId, member, $"call-{round}-{step.Key}", step.Amount);
+                            await app.HoldCallAsync(businessId, member, $"call-{round}-{step.Key}", step.Amount);
                             lastCall = $"call-{round}-{step.Key}";
                             break;
                         case Op.Settle:
-                            await ledger.SettleAsync($"call-{round}-{step.Key}", step.Amount);
+                            await app.EndCallAsync($"call-{round}-{step.Key}", step.Amount);
                             break;
                         case Op.Expire:
                             app.Clock.Advance(TimeSpan.FromMinutes(3));
-                            await ledger.ExpireHoldsAsync();
+                            await app.ExpireHoldsAsync();
                             break;
                         case Op.LateSettle:
-                            await LateSettleAsync(app, ledger, step.Amount % 2 == 0 && lastCall is not null ? lastCall : $"call-{round}-{step.Key}", step.Amount, step);
+                            await LateSettleAsync(app, step.Amount % 2 == 0 && lastCall is not null ? lastCall : $"call-{round}-{step.Key}", step.Amount, step);
                             break;
                     }
                 }
@@ -106,10 +106,10 @@ public sealed class LedgerPropertyTests
     /// hold still bills what was spoken, never more than granted nor than the wallet has free; a
     /// hold settled before (or never made) changes nothing.
     /// </summary>
-    private static async Task LateSettleAsync(TestApp app, LedgerService ledger, string callId, long spoken, Step step)
+    private static async Task LateSettleAsync(TestApp app, string callId, long spoken, Step step)
     {
-        app.Clock.Advance(TimeSpan.FromSeconds(400) + LedgerService.HoldGrace + TimeSpan.FromSeconds(1));
-        await ledger.ExpireHoldsAsync();
+        app.Clock.Advance(TimeSpan.FromSeconds(400) + CallHold.Grace + TimeSpan.FromSeconds(1));
+        await app.ExpireHoldsAsync();
         CallHold? before;
         long free;
         await using (var db = app.Db())
@@ -117,7 +117,7 @@ public sealed class LedgerPropertyTests
             before = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId);
             free = before is null ? 0 : await db.LedgerAccounts.Where(a => a.Key == LedgerService.WalletKey(before.MemberId)).Select(a => a.Balance).SingleAsync();
         }
-        var billed = await ledger.SettleCallAsync(callId, spoken);
+        var billed = await app.EndCallAsync(callId, spoken);
         if (before?.State != HoldState.Expired)
         {
             Assert.True(billed is null, $"after {step}: a {before?.State.ToString() ?? "missing"} hold billed {billed}");
@@ -126,7 +126,7 @@ public sealed class LedgerPropertyTests
         Assert.True(billed == Math.Min(Math.Min(spoken, before.GrantedSeconds), free), $"after {step}: billed {billed} of {spoken} spoken, {before.GrantedSeconds} granted, {free} free");
         await using var check = app.Db();
         Assert.Equal(free - billed, await check.LedgerAccounts.Where(a => a.Key == LedgerService.WalletKey(before.MemberId)).Select(a => a.Balance).SingleAsync());
-        Assert.Null(await ledger.SettleCallAsync(callId, spoken));
+        Assert.Null(await app.EndCallAsync(callId, spoken));
     }
 
     private static System.Security.Claims.ClaimsPrincipal OwnerPrincipal(Person owner) =>

@@ -34,12 +34,8 @@ public sealed class PostpaidPagesTests
 
         // The admin distributes on credit; a call ends; the statement shows it on both sides.
         await (await owner.AllocateAsync(business.Id, member.Id, 30 * 60)).ShouldBe(HttpStatusCode.OK);
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var ledger = scope.ServiceProvider.GetRequiredService<LedgerService>();
-            await ledger.HoldAsync(business.Id, member.Id, "call-1", 600);
-            await ledger.SettleAsync("call-1", 125);
-        }
+        await app.HoldCallAsync(business.Id, member.Id, "call-1", 600);
+        await app.EndCallAsync("call-1", 125);
         var browser = app.Client();
         await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
         var home = await browser.GetStringAsync("/");

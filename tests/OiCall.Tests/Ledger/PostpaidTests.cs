@@ -31,11 +31,9 @@ public sealed class PostpaidTests
     /// <summary>A call as the SIP edge will make it: hold at authorization, settle at its end.</summary>
     private static async Task CallAsync(TestApp app, Guid businessId, Guid memberId, long spokenSeconds)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var ledger = scope.ServiceProvider.GetRequiredService<LedgerService>();
         var callId = Guid.NewGuid().ToString("N");
-        Assert.NotNull(await ledger.HoldAsync(businessId, memberId, callId, 3600));
-        Assert.True(await ledger.SettleAsync(callId, spokenSeconds));
+        Assert.NotNull(await app.HoldCallAsync(businessId, memberId, callId, 3600));
+        Assert.NotNull(await app.EndCallAsync(callId, spokenSeconds));
     }
 
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]

@@ -122,10 +122,10 @@ public sealed partial class CallAuthorizationTests
         Assert.DoesNotContain("7778888", System.Text.Json.JsonSerializer.Serialize(record));
     }
 
-    [Fact]
-    public async Task Refusals_carry_the_SIP_code_the_edge_answers_with()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task Refusals_carry_the_SIP_code_the_edge_answers_with(DatabaseProvider provider)
     {
-        var s = await SetUpAsync();
+        var s = await SetUpAsync(provider);
         await using var _ = s.App;
 
         Assert.Equal(404, (await AuthorizeAsync(s.Edge, "c1", "oc00000000", "0212345678")).Code);
@@ -149,10 +149,10 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal(0, await db.CallHolds.CountAsync());
     }
 
-    [Fact]
-    public async Task A_business_that_opted_in_keeps_the_last_four_digits()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task A_business_that_opted_in_keeps_the_last_four_digits(DatabaseProvider provider)
     {
-        var s = await SetUpAsync();
+        var s = await SetUpAsync(provider);
         await using var _ = s.App;
         await using (var db = s.App.Db())
             await db.Businesses.Where(b => b.Id == s.Business.Id).ExecuteUpdateAsync(u => u.SetProperty(b => b.KeepDialledDigits, true));
@@ -161,10 +161,10 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal("****8888", (await check.CallRecords.SingleAsync()).DialledMasked);
     }
 
-    [Fact]
-    public async Task Twenty_simultaneous_calls_never_spend_more_than_the_wallets_and_an_end_report_debits_once()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task Twenty_simultaneous_calls_never_spend_more_than_the_wallets_and_an_end_report_debits_once(DatabaseProvider provider)
     {
-        var s = await SetUpAsync(DatabaseProvider.Postgres, walletSeconds: 300);
+        var s = await SetUpAsync(provider, walletSeconds: 300);
         await using var _ = s.App;
         var second = await s.Owner.AddMemberAsync(s.Business.Id, "상담", "010-3131-5353");
         await s.Owner.ChargeAsync(s.Business.Id, (await s.App.IssueCouponsAsync(1, 5)).Single());
@@ -205,11 +205,11 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal(403, (await AuthorizeAsync(s.Edge, "suspended", s.Sip.Username, "0212345678")).Code);
     }
 
-    [Fact]
-    public async Task A_member_has_at_most_two_calls_at_once_unless_the_operator_says_otherwise()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task A_member_has_at_most_two_calls_at_once_unless_the_operator_says_otherwise(DatabaseProvider provider)
     {
         // Each call holds up to the 4-hour maximum: enough in the wallet for four at once.
-        var s = await SetUpAsync(walletSeconds: 60_000);
+        var s = await SetUpAsync(provider, walletSeconds: 60_000);
         await using var _ = s.App;
         Assert.Equal(200, (await AuthorizeAsync(s.Edge, "first", s.Sip.Username, "0212345678")).Code);
         Assert.Equal(200, (await AuthorizeAsync(s.Edge, "second", s.Sip.Username, "0212345678")).Code);
@@ -229,10 +229,10 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal(403, (await AuthorizeAsync(s.Edge, "fifth", s.Sip.Username, "0212345678")).Code);
     }
 
-    [Fact]
-    public async Task The_daily_cap_bounds_each_grant_and_then_refuses_with_a_reason()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task The_daily_cap_bounds_each_grant_and_then_refuses_with_a_reason(DatabaseProvider provider)
     {
-        var s = await SetUpAsync(DatabaseProvider.Postgres, walletSeconds: 3000);
+        var s = await SetUpAsync(provider, walletSeconds: 3000);
         await using var _ = s.App;
         var operatorApi = await s.App.OperatorAsync();
         var policy = $"/api/v1/operator/businesses/{s.Business.Id}/call-policy";
@@ -269,10 +269,10 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal(403, (await AuthorizeAsync(s.Edge, "abroad", s.Sip.Username, "+1 212 555 0100")).Code);
     }
 
-    [Fact]
-    public async Task Admins_see_every_members_calls_and_a_member_only_their_own()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task Admins_see_every_members_calls_and_a_member_only_their_own(DatabaseProvider provider)
     {
-        var s = await SetUpAsync();
+        var s = await SetUpAsync(provider);
         await using var _ = s.App;
         var colleague = await s.App.PersonAsync("동료", "010-3131-9999");
         var colleagueMember = await s.Owner.AddMemberAsync(s.Business.Id, "동료", colleague.Phone);
@@ -311,13 +311,13 @@ public sealed partial class CallAuthorizationTests
         Assert.DoesNotContain("data-sip-password", await browser.GetStringAsync($"/members/{s.Member.Id}"));
     }
 
-    [Fact]
-    public async Task A_call_whose_end_never_comes_gives_its_time_back_after_the_grace()
+    [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
+    public async Task A_call_whose_end_never_comes_gives_its_time_back_after_the_grace(DatabaseProvider provider)
     {
-        var s = await SetUpAsync();
+        var s = await SetUpAsync(provider);
         await using var _ = s.App;
         await AuthorizeAsync(s.Edge, "silent", s.Sip.Username, "0212345678");
-        s.App.Clock.Advance(TimeSpan.FromSeconds(600) + LedgerService.HoldGrace + TimeSpan.FromSeconds(1));
+        s.App.Clock.Advance(TimeSpan.FromSeconds(600) + CallHold.Grace + TimeSpan.FromSeconds(1));
         await LedgerHousekeeping.RunOnceAsync(s.App.Services.GetRequiredService<IServiceScopeFactory>(), CancellationToken.None);
 
         await using var db = s.App.Db();

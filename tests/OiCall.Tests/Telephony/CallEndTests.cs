@@ -19,7 +19,7 @@ public sealed partial class CallAuthorizationTests
     /// <summary>Past the hold's granted time plus grace, with the housekeeping round that expires it.</summary>
     private static async Task ExpireAsync(TestApp app, long grantedSeconds)
     {
-        app.Clock.Advance(TimeSpan.FromSeconds(grantedSeconds) + LedgerService.HoldGrace + TimeSpan.FromSeconds(1));
+        app.Clock.Advance(TimeSpan.FromSeconds(grantedSeconds) + CallHold.Grace + TimeSpan.FromSeconds(1));
         await LedgerHousekeeping.RunOnceAsync(app.Services.GetRequiredService<IServiceScopeFactory>(), CancellationToken.None);
     }
 
@@ -168,7 +168,7 @@ public sealed partial class CallAuthorizationTests
     private static async Task EndFailsAsync(TestApp app, string callId, long seconds)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        var calls = scope.ServiceProvider.GetRequiredService<CallAuthorization>();
+        var calls = scope.ServiceProvider.GetRequiredService<CallEnds>();
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => calls.EndAsync(callId, true, seconds, "caller"));
         Assert.Contains("crash before the record", failure.ToString());
     }

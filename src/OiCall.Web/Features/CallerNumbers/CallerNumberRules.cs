@@ -209,7 +209,7 @@ public sealed class CallerNumberRules(
     /// </summary>
     public async Task<CallerNumber?> PresentedNumberAsync(Guid businessId, Guid memberId, CancellationToken ct = default)
     {
-        // Call setup reads the same rule inside its one query (CallAuthorization.CallerQuery): keep them alike.
+        // Call setup reads the same rule inside its one query (CallSetup.CallerQuery): keep them alike.
         var choice = await db.Members.Where(m => m.Id == memberId && m.BusinessId == businessId)
             .Select(m => new { Own = m.CallerNumberId, Default = db.Businesses.Where(b => b.Id == businessId).Select(b => b.DefaultCallerNumberId).FirstOrDefault() })
             .SingleOrDefaultAsync(ct);

@@ -26,7 +26,7 @@ public sealed record HistoryFilter(HistoryTab Tab, Guid? MemberId = null, DateOn
 public sealed class History(AppDbContext db)
 {
     /// <summary>The distribution tab's rows, as the partial indexes and the page's query both say it.</summary>
-    public const string DistributionFilterSql = "\"Kind\" IN (2, 3)";
+    public static readonly string DistributionFilterSql = $"\"Kind\" IN ({(int)TransferKind.Distribution}, {(int)TransferKind.Reclaim})";
 
     private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
 

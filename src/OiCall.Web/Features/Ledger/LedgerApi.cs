@@ -50,9 +50,7 @@ public static class LedgerApi
             var admin = await access.AdminAsync(businessId, http.User, ct);
             var member = await members.GetAsync(admin, memberId, ct);
             var key = IdempotencyKey.Scope(idempotencyKey, admin.AccountId);
-            var entry = body.Seconds > 0
-                ? await ledger.DistributeAsync(businessId, member.Id, body.Seconds, admin.AccountId, key, ct)
-                : await ledger.ReclaimAsync(businessId, member.Id, -body.Seconds, admin.AccountId, key, ct);
+            await ledger.AllocateAsync(businessId, member.Id, body.Seconds, admin.AccountId, key, ct);
             var wallet = await ledger.WalletAsync(member.Id, ct);
             return new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, wallet.FreeSeconds, AllocationMessage(body.Seconds));
         }).WithSummary("시간분배 (+seconds) or reclaim (−seconds). Idempotency-Key makes a retry change nothing.");

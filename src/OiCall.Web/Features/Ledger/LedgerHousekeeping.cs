@@ -31,7 +31,7 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
             {
                 // Right after a start, edges replay the call ends they spooled while this instance was
                 // down: give them the grace period before holds without a report are expired.
-                await RunOnceAsync(scopes, stoppingToken, expireHolds: started.Elapsed >= LedgerService.HoldGrace);
+                await RunOnceAsync(scopes, stoppingToken, expireHolds: started.Elapsed >= CallHold.Grace);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -46,16 +46,7 @@ public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Ex
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
         if (expireHolds)
-        {
-            await services.GetRequiredService<LedgerService>().ExpireHoldsAsync(ct);
-            // Their calls' records say so: nothing was billed because no end was reported. A report that
-            // comes later still bills the call and replaces Lost with the real outcome (only InProgress
-            // records are marked, so one settled meanwhile stays as it is).
-            var db = services.GetRequiredService<AppDbContext>();
-            await db.CallRecords
-                .Where(r => r.Outcome == Telephony.CallOutcome.InProgress && db.CallHolds.Any(h => h.CallId == r.CallId && h.State == HoldState.Expired))
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.Outcome, Telephony.CallOutcome.Lost).SetProperty(r => r.EndedBy, "expired"), ct);
-        }
+            await services.GetRequiredService<ICallStore>().ExpireHoldsAsync(services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime, ct);
         await services.GetRequiredService<Inbound.InboundCalls>().CloseUnreportedAsync(ct);
         await services.GetRequiredService<Statements>().BillClosedMonthsAsync(ct);
         await services.GetRequiredService<CallerNumbers.CallerNumberRules>().PurgeExpiredDocumentsAsync(ct);

@@ -107,6 +107,21 @@ public enum HoldState
 /// <summary>Time held for one call (by SIP Call-ID), resolved exactly once.</summary>
 public sealed class CallHold
 {
+    /// <summary>
+    /// How long after its granted time a hold waits for the call's end report before it expires:
+    /// an edge that was cut off replays the ends it spooled.
+    /// </summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+
+    /// <summary>The expiry rule: a hold made at <paramref name="heldAt"/> expires after its granted time plus the grace.</summary>
+    public static DateTime ExpiryOf(DateTime heldAt, long grantedSeconds) => heldAt + TimeSpan.FromSeconds(grantedSeconds) + Grace;
+
+    /// <summary>
+    /// The earliest moment a hold still held at <paramref name="now"/> can have been made, when none is
+    /// granted more than <paramref name="maxGrantedSeconds"/>: anything older has expired.
+    /// </summary>
+    public static DateTime OldestUnexpired(DateTime now, long maxGrantedSeconds) => now - (ExpiryOf(now, maxGrantedSeconds) - now);
+
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public required string CallId { get; init; }
     public Guid BusinessId { get; init; }
@@ -115,6 +130,7 @@ public sealed class CallHold
     public long SettledSeconds { get; set; }
     public HoldState State { get; set; }
     public DateTime CreatedAt { get; init; }
+    /// <summary><see cref="ExpiryOf"/>(<see cref="CreatedAt"/>, <see cref="GrantedSeconds"/>), stored for the expiry's index.</summary>
     public DateTime ExpiresAt { get; init; }
     public DateTime? ResolvedAt { get; set; }
 }
@@ -127,8 +143,10 @@ internal sealed class LedgerAccountConfiguration : IEntityTypeConfiguration<Ledg
         // whatever the code above it does.
         b.ToTable(t =>
         {
-            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative", "\"Kind\" NOT IN (2, 3, 4, 6) OR \"Balance\" >= -\"CreditLimit\"");
-            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit", "\"CreditLimit\" >= 0 AND (\"Kind\" = 6 OR \"CreditLimit\" = 0)");
+            t.HasCheckConstraint("CK_LedgerAccounts_NotNegative",
+                $"\"Kind\" NOT IN ({(int)LedgerAccountKind.BusinessPool}, {(int)LedgerAccountKind.MemberWallet}, {(int)LedgerAccountKind.CallHold}, {(int)LedgerAccountKind.PostpaidCredit}) OR \"Balance\" >= -\"CreditLimit\"");
+            t.HasCheckConstraint("CK_LedgerAccounts_CreditLimit",
+                $"\"CreditLimit\" >= 0 AND (\"Kind\" = {(int)LedgerAccountKind.PostpaidCredit} OR \"CreditLimit\" = 0)");
         });
         b.HasIndex(a => a.Key).IsUnique();
         b.Property(a => a.Key).HasMaxLength(60);

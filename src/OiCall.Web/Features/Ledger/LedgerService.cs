@@ -1,4 +1,3 @@
-using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Businesses;
@@ -22,7 +21,9 @@ public sealed record CallableTime(BillingPlan Plan, long PrepaidSeconds, long Cr
 /// <summary>
 /// The one place call time moves. Every operation is one database transaction of one or more
 /// transfers; balances change only with their entries; the database refuses overdrafts; a repeated
-/// idempotency key returns the first result and changes nothing.
+/// idempotency key returns the first result and changes nothing. Calls' holds and ends go through
+/// <see cref="ICallStore"/>: on SQLite it runs this service's call transfers (the …InTransactionAsync
+/// methods), on PostgreSQL the same transfers as batched SQL.
 /// </summary>
 public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAccountKeys knownAccounts)
 {
@@ -39,9 +40,10 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     public const string PostpaidBillingKey = "postpaid-billing";
     /// <summary>The idempotency key of a coupon's one charge entry: also how a retry finds it (through the unique index).</summary>
     public static string CouponChargeKey(Guid couponId) => $"coupon:{couponId:N}";
-
-    /// <summary>Grace after a hold's granted time before it expires without an end report.</summary>
-    public static readonly TimeSpan HoldGrace = TimeSpan.FromMinutes(2);
+    /// <summary>The idempotency keys of a call's entries, one of each per Call-ID: its hold, its settle (in time or late) and its release.</summary>
+    public static string CallHoldEntryKey(string callId) => $"hold:{callId}";
+    public static string CallSettleEntryKey(string callId) => $"settle:{callId}";
+    public static string HoldReleaseEntryKey(string callId) => $"release:{callId}";
 
     public async Task<CallableTime> CallableAsync(Guid businessId, CancellationToken ct = default)
     {
@@ -94,6 +96,17 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
             return entries;
         }, ct))[0];
     }
+
+    /// <summary>
+    /// An admin's allocation, by its sign: positive seconds distribute to the member (시간분배),
+    /// negative ones reclaim from the member (회수).
+    /// </summary>
+    public Task<LedgerEntry> AllocateAsync(Guid businessId, Guid memberId, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default) => seconds switch
+    {
+        > 0 => DistributeAsync(businessId, memberId, seconds, actor, idempotencyKey, ct),
+        < 0 and > long.MinValue => ReclaimAsync(businessId, memberId, -seconds, actor, idempotencyKey, ct),
+        _ => throw new AppProblem(LedgerErrors.InvalidAmount, "seconds"),
+    };
 
     /// <summary>The same seconds to several members in one transaction: all of them, or none.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> DistributeToManyAsync(Guid businessId, IReadOnlyList<Guid> memberIds, long seconds, Guid actor, string? idempotencyKey, CancellationToken ct = default)
@@ -180,108 +193,60 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         return await TransferAsync(TransferKind.CouponCharge, source, pool, seconds, businessId, null, actor, CouponChargeKey(couponId), couponId, null, ct);
     }
 
-    /// <summary>
-    /// A call's authorization: holds up to <paramref name="wantedSeconds"/> of the member's free
-    /// time and returns the seconds granted (0 when nothing is free). Repeating a Call-ID returns
-    /// the first grant; two calls never hold the same seconds.
-    /// </summary>
-    public Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, CancellationToken ct = default) =>
-        HoldAsync(businessId, memberId, callId, wantedSeconds, null, ct);
+    /// <summary>Every account a call's hold and its end touch, created before either's transaction begins.</summary>
+    internal Task EnsureCallAccountsAsync(Guid businessId, Guid memberId, CancellationToken ct) =>
+        EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId), Usage(businessId, memberId));
 
     /// <summary>
-    /// A hold as above; on PostgreSQL <paramref name="alongsideOnPostgres"/> runs in the hold's own
-    /// transaction right after it (one round trip; it sees the new hold, and when it fails nothing
-    /// was held). Ignored on SQLite.
+    /// What an earlier hold of this Call-ID granted this member: a repeated setup keeps its grant.
+    /// Null when there is none, or when the Call-ID is another member's (a collision holds nothing).
     /// </summary>
-    internal async Task<CallHold?> HoldAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, NpgsqlBatchCommand? alongsideOnPostgres, CancellationToken ct)
-    {
-        if (wantedSeconds <= 0) return null;
-        // Every account the hold and its end will touch exists before either runs.
-        await EnsureAsync(ct, Wallet(businessId, memberId), Hold(businessId, memberId), Usage(businessId, memberId));
-        var now = clock.GetUtcNow().UtcDateTime;
-        try
-        {
-            var granted = db.Database.IsNpgsql()
-                ? await CallHoldsOnPostgres.HoldAsync(db, businessId, memberId, callId, wantedSeconds, now, ct, alongsideOnPostgres)
-                : await HoldPortablyAsync(businessId, memberId, callId, wantedSeconds, now, ct);
-            // Nothing free: unless this is a repeat of a call already granted, whose grant stands.
-            if (granted <= 0) return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.MemberId == memberId, ct);
-            return new CallHold
-            {
-                CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
-                CreatedAt = now, ExpiresAt = now + TimeSpan.FromSeconds(granted) + HoldGrace,
-            };
-        }
-        catch (Exception e) when (e is DbUpdateException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
-        {
-            // The same Call-ID was authorized before (or at the same moment elsewhere) for this member:
-            // that grant is the answer. Another member never gets it (a Call-ID collision holds nothing).
-            db.ChangeTracker.Clear();
-            return await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.MemberId == memberId, ct);
-        }
-    }
+    internal Task<long?> EarlierGrantAsync(string callId, Guid memberId, CancellationToken ct) =>
+        db.CallHolds.Where(h => h.CallId == callId && h.MemberId == memberId).Select(h => (long?)h.GrantedSeconds).SingleOrDefaultAsync(ct);
 
-    private async Task<long> HoldPortablyAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct)
+    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to give everything back.</summary>
+    internal Task<List<string>> HoldsDueAsync(DateTime now, CancellationToken ct) =>
+        db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
+
+    /// <summary>
+    /// A call's hold, inside the caller's transaction: up to <paramref name="wantedSeconds"/> of the
+    /// member's free time, wallet → hold. Returns the seconds granted; 0 when nothing is free or the
+    /// Call-ID was held before.
+    /// </summary>
+    internal async Task<long> HoldInTransactionAsync(Guid businessId, Guid memberId, string callId, long wantedSeconds, DateTime now, CancellationToken ct)
     {
-        if (await db.CallHolds.AsNoTracking().AnyAsync(h => h.CallId == callId, ct))
-            throw new DbUpdateException("Call-ID held before.");
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await db.CallHolds.AsNoTracking().AnyAsync(h => h.CallId == callId, ct)) return 0;
         var wallet = await AccountAsync(WalletKey(memberId), ct);
         var hold = await AccountAsync(HoldKey(memberId), ct);
         var granted = Math.Min(wallet.Balance, wantedSeconds);
         if (granted <= 0) return 0;
-        await TransferAsync(TransferKind.CallHold, wallet, hold, granted, businessId, memberId, null, $"hold:{callId}", null, LedgerErrors.WalletTooSmall, ct);
+        await TransferAsync(TransferKind.CallHold, wallet, hold, granted, businessId, memberId, null, CallHoldEntryKey(callId), null, LedgerErrors.WalletTooSmall, ct);
         db.CallHolds.Add(new CallHold
         {
             CallId = callId, BusinessId = businessId, MemberId = memberId, GrantedSeconds = granted,
-            CreatedAt = now, ExpiresAt = now + TimeSpan.FromSeconds(granted) + HoldGrace,
+            CreatedAt = now, ExpiresAt = CallHold.ExpiryOf(now, granted),
         });
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return granted;
     }
 
-    /// <summary>A call's end: spoken seconds (never more than granted) to usage, the rest back. Exactly once per Call-ID.</summary>
-    public async Task<bool> SettleAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
-        await SettleCallAsync(callId, spokenSeconds, ct) is not null;
-
     /// <summary>
-    /// A call's end, exactly once per Call-ID: returns the seconds billed, or null for a repeat (or a
-    /// call never held). A hold still held settles the spoken seconds (never more than granted) and
-    /// releases the rest; a hold that already expired (the report came after granted time plus
-    /// grace) takes the spoken seconds from the wallet, as far as it has them. Joins the caller's
-    /// transaction when there is one, so the call record can change with it.
+    /// A call's end inside the caller's transaction, exactly once per Call-ID: returns the seconds
+    /// billed, or null for a repeat (or a call never held). A hold still held settles the spoken
+    /// seconds (never more than granted) and releases the rest; a hold that already expired (the
+    /// report came after granted time plus grace) takes the spoken seconds from the wallet, as far as
+    /// it has them.
     /// </summary>
-    public async Task<long?> SettleCallAsync(string callId, long spokenSeconds, CancellationToken ct = default) =>
-        await ResolveAsync(callId, HoldState.Settled, spokenSeconds, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, ct);
+    internal async Task<long?> SettleInTransactionAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct) =>
+        await ResolveAsync(callId, HoldState.Settled, spokenSeconds, now, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, now, ct);
 
-    /// <summary>
-    /// PostgreSQL's one-round-trip end of a call: settles the hold if it is still held, and runs
-    /// <paramref name="alongside"/> in the same implicit transaction right after (it sees the settled
-    /// hold; when it fails, nothing moved). Null when nothing was settled (a repeat, an expired hold):
-    /// the caller then takes <see cref="SettleCallAsync"/>'s way.
-    /// </summary>
-    internal async Task<long?> SettleHeldCallOnPostgresAsync(string callId, long spokenSeconds, NpgsqlBatchCommand alongside, CancellationToken ct) =>
-        await CallHoldsOnPostgres.ResolveAsync(db, callId, HoldState.Settled, spokenSeconds, clock.GetUtcNow().UtcDateTime, ct, alongside);
-
-    /// <summary>Holds whose call never reported its end give everything back after granted time plus grace.</summary>
-    public async Task<int> ExpireHoldsAsync(CancellationToken ct = default)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
-        var expired = 0;
-        foreach (var callId in due)
-            if (await ResolveAsync(callId, HoldState.Expired, 0, ct) is not null) expired++;
-        return expired;
-    }
+    /// <summary>A hold whose end never came gives everything back, inside the caller's transaction. False when it was no longer held.</summary>
+    internal async Task<bool> ExpireInTransactionAsync(string callId, DateTime now, CancellationToken ct) =>
+        await ResolveAsync(callId, HoldState.Expired, 0, now, ct) is not null;
 
     /// <summary>Moves a hold out of Held; returns the seconds settled, or null when it was not Held.</summary>
-    private async Task<long?> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, CancellationToken ct)
+    private async Task<long?> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        if (db.Database.IsNpgsql()) return await CallHoldsOnPostgres.ResolveAsync(db, callId, outcome, spokenSeconds, now, ct);
-
-        await using var tx = await OwnTransactionAsync(ct);
         var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
         if (hold is null) return null;
         var spoken = outcome == HoldState.Settled ? Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds) : 0;
@@ -290,16 +255,17 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, outcome).SetProperty(h => h.SettledSeconds, spoken).SetProperty(h => h.ResolvedAt, now), ct);
         if (resolved == 0) return null;
 
+        // The wallet before the hold account, in the order a hold takes them (two orders can deadlock).
+        await LockAsync(WalletKey(hold.MemberId), ct);
         var holdAccount = await AccountAsync(HoldKey(hold.MemberId), ct);
         var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
         if (spoken > 0)
         {
             var usage = await AccountAsync(UsageKey(hold.MemberId), ct);
-            await TransferAsync(TransferKind.CallSettle, holdAccount, usage, spoken, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, null, ct);
+            await TransferAsync(TransferKind.CallSettle, holdAccount, usage, spoken, hold.BusinessId, hold.MemberId, null, CallSettleEntryKey(callId), null, null, ct);
         }
         if (hold.GrantedSeconds - spoken > 0)
-            await TransferAsync(TransferKind.HoldRelease, holdAccount, wallet, hold.GrantedSeconds - spoken, hold.BusinessId, hold.MemberId, null, $"release:{callId}", null, null, ct);
-        if (tx is not null) await tx.CommitAsync(ct);
+            await TransferAsync(TransferKind.HoldRelease, holdAccount, wallet, hold.GrantedSeconds - spoken, hold.BusinessId, hold.MemberId, null, HoldReleaseEntryKey(callId), null, null, ct);
         return spoken;
     }
 
@@ -308,17 +274,16 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     /// plus grace, and the whole grant went back to the wallet. The spoken seconds (never more than
     /// granted) now go wallet → usage, only as many as are free (the database refuses a negative
     /// wallet anyway). Expired → Settled is the guard: one report wins, repeats and racers change nothing.
-    /// Not the hot path: plain EF on both databases, in one transaction.
+    /// Not the hot path: plain EF on both databases.
     /// </summary>
-    private async Task<long?> SettleExpiredAsync(string callId, long spokenSeconds, CancellationToken ct)
+    private async Task<long?> SettleExpiredAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct)
     {
         var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.State == HoldState.Expired, ct);
         if (hold is null) return null;
-        var now = clock.GetUtcNow().UtcDateTime;
 
-        await using var tx = await OwnTransactionAsync(ct);
-        // The wallet first, as holds and ends take it; locked (on PostgreSQL) so its free seconds stay free until the commit.
-        var free = await LockedBalanceAsync(WalletKey(hold.MemberId), ct);
+        // The wallet first, as holds and ends take it, locked so its free seconds stay free until the commit.
+        await LockAsync(WalletKey(hold.MemberId), ct);
+        var free = (await AccountAsync(WalletKey(hold.MemberId), ct)).Balance;
         var debit = Math.Min(Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds), Math.Max(0, free));
         var moved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Expired)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, HoldState.Settled).SetProperty(h => h.SettledSeconds, debit).SetProperty(h => h.ResolvedAt, now), ct);
@@ -328,21 +293,17 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
             var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
             var usage = await AccountAsync(UsageKey(hold.MemberId), ct);
             // Same key as an in-time settle: the unique index allows one settle per call whichever way it came.
-            await TransferAsync(TransferKind.LateCallSettle, wallet, usage, debit, hold.BusinessId, hold.MemberId, null, $"settle:{callId}", null, LedgerErrors.WalletTooSmall, ct);
+            await TransferAsync(TransferKind.LateCallSettle, wallet, usage, debit, hold.BusinessId, hold.MemberId, null, CallSettleEntryKey(callId), null, LedgerErrors.WalletTooSmall, ct);
         }
-        if (tx is not null) await tx.CommitAsync(ct);
         return debit;
     }
 
-    /// <summary>An account's balance, its row locked until the transaction ends (SQLite's writer lock already covers it).</summary>
-    private async Task<long> LockedBalanceAsync(string key, CancellationToken ct) =>
-        db.Database.IsNpgsql()
-            ? (await db.Database.SqlQuery<long>($"""SELECT "Balance" AS "Value" FROM "LedgerAccounts" WHERE "Key" = {key} FOR UPDATE""").ToListAsync(ct)).Single()
-            : await db.LedgerAccounts.Where(a => a.Key == key).Select(a => a.Balance).SingleAsync(ct);
-
-    /// <summary>A transaction of this operation's own, or null when it runs inside the caller's.</summary>
-    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> OwnTransactionAsync(CancellationToken ct) =>
-        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+    /// <summary>
+    /// Locks an account's row until the transaction ends, on any database: an update that changes
+    /// nothing takes the row's lock on PostgreSQL (and SQLite's one writer holds the file already).
+    /// </summary>
+    private Task LockAsync(string key, CancellationToken ct) =>
+        db.LedgerAccounts.Where(a => a.Key == key).ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance), ct);
 
     /// <summary>
     /// One transaction; a key seen before (or committed by a racing twin) returns the entries of the

@@ -19,7 +19,7 @@ public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? Cal
 /// <summary>
 /// The control plane's end of the edge's evapi socket: connects to 127.0.0.1:port (again and
 /// again, with backoff, while the edge is away), reads netstring-framed JSON questions and answers
-/// each with the same <see cref="CallAuthorization"/> the HTTP endpoint runs, in its own DI scope.
+/// each with the same <see cref="CallSetup"/> the HTTP endpoint runs, in its own DI scope.
 /// Questions are answered concurrently: one slow database call does not hold up the others.
 /// Answers go back one JSON object per line, not as netstrings: Kamailio 5.6's evapi netstring
 /// reader drops a read that ends inside a length prefix or before the comma and loses the framing
@@ -103,7 +103,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, ct);
+                decision = await scope.ServiceProvider.GetRequiredService<CallSetup>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

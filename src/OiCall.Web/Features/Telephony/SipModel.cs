@@ -53,8 +53,11 @@ public sealed class CallRecord
     public DateTime? EndedAt { get; set; }
     public long BilledSeconds { get; set; }
     public CallOutcome Outcome { get; set; }
-    /// <summary>"caller", "callee", "edge" (timeout) or "expired".</summary>
+    /// <summary>"caller", "callee", "edge" (timeout) or <see cref="EndedByExpiry"/>.</summary>
     public string? EndedBy { get; set; }
+
+    /// <summary>What <see cref="EndedBy"/> says of a call whose hold expired without an end report.</summary>
+    public const string EndedByExpiry = "expired";
 
     /// <summary>What <see cref="DialledMasked"/> keeps of a number: "****" and its last four digits (null if it has fewer).</summary>
     public static string? MaskedLastFour(string? number)

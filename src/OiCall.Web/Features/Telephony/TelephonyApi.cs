@@ -33,10 +33,10 @@ public static class TelephonyApi
         edge.MapGet("/credentials/{username}", async (string username, SipAccounts accounts, CancellationToken ct) =>
             await accounts.Ha1Async(username, ct) is { } ha1 ? Results.Ok(new Ha1Response(ha1)) : Results.NotFound());
 
-        edge.MapPost("/calls/authorize", async (AuthorizeCallRequest body, CallAuthorization calls, CancellationToken ct) =>
+        edge.MapPost("/calls/authorize", async (AuthorizeCallRequest body, CallSetup calls, CancellationToken ct) =>
             await calls.AuthorizeAsync(body.CallId, body.Username, body.Dialled, ct));
 
-        edge.MapPost("/calls/end", async (CallEndRequest body, CallAuthorization calls, CancellationToken ct) =>
+        edge.MapPost("/calls/end", async (CallEndRequest body, CallEnds calls, CancellationToken ct) =>
             new CallEndResponse(await calls.EndAsync(body.CallId, body.Answered, body.DurationSeconds, body.EndedBy, ct)));
 
         edge.MapInboundEdge();

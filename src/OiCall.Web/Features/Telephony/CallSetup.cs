@@ -1,4 +1,3 @@
-using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
@@ -10,11 +9,10 @@ using OiCall.Web.Infrastructure;
 namespace OiCall.Web.Features.Telephony;
 
 /// <summary>
-/// What the SIP edge asks at call setup and reports at call end. Setup answers with the company
-/// number to present and the seconds granted, after holding them; the end settles the hold exactly
-/// once per Call-ID and completes the call record.
+/// What the SIP edge asks at call setup: whether the member may call that number, with which company
+/// number, and for how long — the seconds granted, held with the call's record before the answer.
 /// </summary>
-public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, TimeProvider clock, IOptions<SipOptions> sip)
+public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider clock, IOptions<SipOptions> sip)
 {
     public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, CancellationToken ct = default)
     {
@@ -49,29 +47,11 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
             wanted = Math.Min(wanted, cap - caller.UsedToday);
         }
 
-        CallRecord Record(long granted) => new()
-        {
-            CallId = callId, BusinessId = business.Id, MemberId = caller.MemberId, Direction = CallDirection.Outbound,
-            CallerNumber = presented, AuthorizedAt = now, GrantedSeconds = granted,
-            DialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
-        };
-        var postgres = db.Database.IsNpgsql();
-        // On PostgreSQL the record goes in with the hold (one round trip, one transaction), taking its grant.
-        var hold = await ledger.HoldAsync(business.Id, caller.MemberId, callId, wanted, postgres ? RecordSetupOnPostgres(Record(0)) : null, ct);
-        if (hold is null) return CallDecision.Refuse(402, "No minutes left");
-        if (postgres) return new CallDecision(200, "OK", presented, destination, hold.GrantedSeconds);
-
-        db.CallRecords.Add(Record(hold.GrantedSeconds));
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // The same setup recorded at the same moment by a twin request: the hold is shared, the answer the same.
-            db.ChangeTracker.Clear();
-        }
-        return new CallDecision(200, "OK", presented, destination, hold.GrantedSeconds);
+        var dialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null;
+        var granted = await calls.HoldAsync(new NewCall(callId, business.Id, caller.MemberId, presented, dialledMasked, now, wanted), ct);
+        return granted is { } seconds
+            ? new CallDecision(200, "OK", presented, destination, seconds)
+            : CallDecision.Refuse(402, "No minutes left");
     }
 
     /// <summary>
@@ -120,90 +100,12 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
 
     private Task<CallerFacts?> CallerAsync(string callId, string? username, DateTime now, CancellationToken ct)
     {
-        var recent = now - TimeSpan.FromSeconds(sip.Value.MaxCallSeconds) - LedgerService.HoldGrace;
+        var recent = CallHold.OldestUnexpired(now, sip.Value.MaxCallSeconds);
         var dayStart = Text.SeoulDayStartUtc(now);
         return db is PostgresAppDbContext postgres
             ? CallerOnPostgres(postgres, callId, username, recent, dayStart, ct)
             : CallerOnSqlite((SqliteAppDbContext)db, callId, username, recent, dayStart, ct);
     }
-
-    /// <summary>
-    /// The call's end. Spoken seconds (never more than granted) are debited once per Call-ID,
-    /// whatever repeats, also when the report comes after the hold expired; the record says how it
-    /// ended and what was billed. Returns false for a repeat or an unknown call.
-    /// </summary>
-    public async Task<bool> EndAsync(string? callId, bool answered, long durationSeconds, string? endedBy, CancellationToken ct = default)
-    {
-        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
-        var spoken = answered ? Math.Max(0, durationSeconds) : 0;
-        var now = clock.GetUtcNow().UtcDateTime;
-        var by = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
-        var outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;
-
-        // The settle and the record commit together: apart, a crash between them left a settled
-        // wallet beside a record billing 0, and repeats (which change nothing) never mended it.
-        // On PostgreSQL the usual end (hold still held) is one round trip; the rest takes the general way.
-        if (db.Database.IsNpgsql() && await ledger.SettleHeldCallOnPostgresAsync(callId, spoken, RecordEndOnPostgres(callId, answered, by, outcome, now), ct) is not null)
-            return true;
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await ledger.SettleCallAsync(callId, spoken, ct) is not { } billed) return false;
-
-        DateTime? answeredAt = answered ? now - TimeSpan.FromSeconds(billed) : null;
-        // Also replaces Lost: a late report tells the real outcome of a call whose hold had expired.
-        await db.CallRecords.Where(r => r.CallId == callId).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.BilledSeconds, billed)
-            .SetProperty(r => r.EndedAt, now)
-            .SetProperty(r => r.AnsweredAt, answeredAt)
-            .SetProperty(r => r.EndedBy, by)
-            .SetProperty(r => r.Outcome, outcome), ct);
-        await tx.CommitAsync(ct);
-        return true;
-    }
-
-    // The record of a setup whose hold the same batch has just made (none when nothing was held,
-    // or when a twin request recorded it first).
-    private const string RecordSetupSql = """
-        INSERT INTO "CallRecords" ("Id", "CallId", "BusinessId", "MemberId", "Direction", "CallerNumber", "DialledMasked", "AuthorizedAt", "GrantedSeconds", "BilledSeconds", "Outcome")
-        SELECT @id, @callId, @business, @member, 0, @callerNumber, @dialledMasked, @now, h."GrantedSeconds", 0, 0
-        FROM "CallHolds" h
-        WHERE h."CallId" = @callId AND NOT EXISTS (SELECT 1 FROM "CallRecords" r WHERE r."CallId" = @callId)
-        """;
-
-    private static NpgsqlBatchCommand RecordSetupOnPostgres(CallRecord record) => new(RecordSetupSql)
-    {
-        Parameters =
-        {
-            new NpgsqlParameter<Guid>("id", record.Id),
-            new NpgsqlParameter<string>("callId", record.CallId),
-            new NpgsqlParameter<Guid>("business", record.BusinessId),
-            new NpgsqlParameter<Guid>("member", record.MemberId!.Value),
-            new NpgsqlParameter<string>("callerNumber", record.CallerNumber),
-            new NpgsqlParameter<string?>("dialledMasked", record.DialledMasked) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar },
-            new NpgsqlParameter<DateTime>("now", record.AuthorizedAt),
-        },
-    };
-
-    // The record of a call whose hold the same batch has just settled (and whose record is not ended yet).
-    private const string RecordEndSql = """
-        UPDATE "CallRecords" r
-        SET "BilledSeconds" = h."SettledSeconds", "EndedAt" = @now, "EndedBy" = @endedBy, "Outcome" = @outcome,
-            "AnsweredAt" = CASE WHEN @answered THEN @now - h."SettledSeconds" * INTERVAL '1 second' END
-        FROM "CallHolds" h
-        WHERE r."CallId" = @callId AND r."EndedAt" IS NULL AND h."CallId" = @callId AND h."State" = 1
-        """;
-
-    private static NpgsqlBatchCommand RecordEndOnPostgres(string callId, bool answered, string? endedBy, CallOutcome outcome, DateTime now) => new(RecordEndSql)
-    {
-        Parameters =
-        {
-            new NpgsqlParameter<DateTime>("now", now),
-            new NpgsqlParameter<string?>("endedBy", endedBy) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar },
-            new NpgsqlParameter<int>("outcome", (int)outcome),
-            new NpgsqlParameter<bool>("answered", answered),
-            new NpgsqlParameter<string>("callId", callId),
-        },
-    };
 
     /// <summary>
     /// Korean domestic numbers by default; premium-rate (060) and international only where the
