@@ -61,6 +61,7 @@ public static class CallerNumbersApi
 
         api.MapGet("/{numberId:guid}/documents/{documentId:guid}", async (Guid businessId, Guid numberId, Guid documentId, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
             await DownloadAsync(rules, businessId, numberId, documentId, http, ct))
+            .Produces<Stream>(StatusCodes.Status200OK, "application/pdf", "image/jpeg", "image/png")
             .WithSummary("Download a document (always as an attachment).");
 
         api.MapPost("/{numberId:guid}/submission", async (Guid numberId, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
@@ -98,13 +99,11 @@ public static class CallerNumbersApi
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
 
-        operatorApi.MapGet("/review-queue", async (CallerNumberRules rules, Data.AppDbContext db, CancellationToken ct) =>
+        operatorApi.MapGet("/review-queue", async (CallerNumberRules rules, BusinessRules businesses, CancellationToken ct) =>
         {
             var numbers = (await rules.ReviewQueueAsync(ct)).Select(n => Response(n, [], null)).ToList();
-            var mainNumbers = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
-                db.Businesses.Where(b => b.MainNumberState == MainNumberState.Requested).OrderBy(b => b.CreatedAt), ct);
-            return TypedResults.Ok(new ReviewQueueResponse(numbers, mainNumbers.Where(b => !b.MainNumberIsMobile)
-                .Select(b => new MainNumberReviewResponse(b.Id, b.Name, b.MainNumberDisplay)).ToList()));
+            var mainNumbers = await businesses.MainNumbersAwaitingOperatorAsync(ct);
+            return TypedResults.Ok(new ReviewQueueResponse(numbers, [.. mainNumbers.Select(b => new MainNumberReviewResponse(b.Id, b.Name, b.MainNumberDisplay))]));
         }).WithSummary("Operator: caller numbers in review (oldest first) and main numbers waiting for a decision.");
 
         operatorApi.MapGet("/caller-numbers/{numberId:guid}", async (Guid numberId, CallerNumberRules rules, CancellationToken ct) =>

@@ -28,6 +28,7 @@ public static class PostpaidApi
 
         business.MapGet("/statements/{month}.csv", async (Guid businessId, string month, Statements statements, CancellationToken ct) =>
             Csv(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct)))
+            .Produces<Stream>(StatusCodes.Status200OK, "text/csv")
             .WithSummary("The monthly statement as CSV (Excel reads it).");
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
