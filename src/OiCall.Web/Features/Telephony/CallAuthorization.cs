@@ -121,7 +121,7 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
     private Task<CallerFacts?> CallerAsync(string callId, string? username, DateTime now, CancellationToken ct)
     {
         var recent = now - TimeSpan.FromSeconds(sip.Value.MaxCallSeconds) - LedgerService.HoldGrace;
-        var dayStart = Text.SeoulDayStartUtc(now);
+        var dayStart = SeoulTime.DayStartUtc(now);
         return db is PostgresAppDbContext postgres
             ? CallerOnPostgres(postgres, callId, username, recent, dayStart, ct)
             : CallerOnSqlite((SqliteAppDbContext)db, callId, username, recent, dayStart, ct);
