@@ -42,6 +42,18 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         _settings = settings;
         _dataDirectory = previous?._dataDirectory ?? Path.Combine(Path.GetTempPath(), "oicall-tests", Guid.NewGuid().ToString("N"));
         if (provider == DatabaseProvider.Postgres) _postgresDatabase = previous?._postgresDatabase ?? "oicall_t_" + Guid.NewGuid().ToString("N")[..16];
+        (RetentionPublicKey, RetentionPrivateKey) = previous is null ? NewRetentionKeyPair() : (previous.RetentionPublicKey, previous.RetentionPrivateKey);
+    }
+
+    /// <summary>This app's retention key pair: the service is given only the public half (as Retention:PublicKey, key id <see cref="RetentionKeyId"/>).</summary>
+    public byte[] RetentionPublicKey { get; }
+    public byte[] RetentionPrivateKey { get; }
+    public const string RetentionKeyId = "test-key";
+
+    private static (byte[] Public, byte[] Private) NewRetentionKeyPair()
+    {
+        using var pair = Sodium.PublicKeyBox.GenerateKeyPair();
+        return (pair.PublicKey, pair.PrivateKey);
     }
 
     /// <summary>Starts the app; PostgreSQL tests are skipped (or fail, in CI) when no server is configured.</summary>
@@ -98,6 +110,8 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
         builder.UseSetting("Housekeeping:Enabled", "false");
+        builder.UseSetting("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey));
+        builder.UseSetting("Retention:KeyId", RetentionKeyId);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors));
         builder.ConfigureTestServices(services =>

@@ -14,9 +14,9 @@ namespace OiCall.Web.Features.Telephony;
 /// number to present and the seconds granted, after holding them; the end settles the hold exactly
 /// once per Call-ID and completes the call record.
 /// </summary>
-public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, TimeProvider clock, IOptions<SipOptions> sip)
+public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, TimeProvider clock, IOptions<SipOptions> sip, Retention.RetentionStore retention)
 {
-    public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, CancellationToken ct = default)
+    public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, string? source = null, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var now = clock.GetUtcNow().UtcDateTime;
@@ -55,10 +55,13 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
             CallerNumber = presented, AuthorizedAt = now, GrantedSeconds = granted,
             DialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null,
         };
+        // No call without its sealed record (통신사실확인자료).
+        if (!retention.Ready) return CallDecision.Refuse(503, "Call records unavailable");
         var postgres = db.Database.IsNpgsql();
         // On PostgreSQL the record goes in with the hold (one round trip, one transaction), taking its grant.
         var hold = await ledger.HoldAsync(business.Id, caller.MemberId, callId, wanted, postgres ? RecordSetupOnPostgres(Record(0)) : null, ct);
         if (hold is null) return CallDecision.Refuse(402, "No minutes left");
+        await retention.SealAsync(Retention.CallFacts.OutboundSetup(callId, business.Id, caller.MemberId, presented, destination, now, source), ct);
         if (postgres) return new CallDecision(200, "OK", presented, destination, hold.GrantedSeconds);
 
         db.CallRecords.Add(Record(hold.GrantedSeconds));
@@ -144,7 +147,7 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
         // wallet beside a record billing 0, and repeats (which change nothing) never mended it.
         // On PostgreSQL the usual end (hold still held) is one round trip; the rest takes the general way.
         if (db.Database.IsNpgsql() && await ledger.SettleHeldCallOnPostgresAsync(callId, spoken, RecordEndOnPostgres(callId, answered, by, outcome, now), ct) is not null)
-            return true;
+            return await SealEndAsync(callId, answered, spoken, outcome, now, ct);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await ledger.SettleCallAsync(callId, spoken, ct) is not { } billed) return false;
@@ -158,6 +161,13 @@ public sealed class CallAuthorization(AppDbContext db, LedgerService ledger, Tim
             .SetProperty(r => r.EndedBy, by)
             .SetProperty(r => r.Outcome, outcome), ct);
         await tx.CommitAsync(ct);
+        return await SealEndAsync(callId, answered, spoken, outcome, now, ct);
+    }
+
+    // The end's sealed record, once per Call-ID (only the report that settled gets here).
+    private async Task<bool> SealEndAsync(string callId, bool answered, long spoken, CallOutcome outcome, DateTime now, CancellationToken ct)
+    {
+        await retention.SealAsync(Retention.CallFacts.OutboundEnd(callId, answered, spoken, outcome, now), ct);
         return true;
     }
 

@@ -11,7 +11,7 @@ using OiCall.Web.Infrastructure.SipEdge;
 namespace OiCall.Web.Features.Telephony;
 
 /// <summary>A question from the edge: the suspended transaction (index, label) and what /calls/authorize takes.</summary>
-public sealed record EdgeAuthorizationRequest(long Index, long Label, string? CallId, string? Username, string? Dialled);
+public sealed record EdgeAuthorizationRequest(long Index, long Label, string? CallId, string? Username, string? Dialled, string? Source = null);
 
 /// <summary>The answer, echoing the transaction so the edge resumes the right one.</summary>
 public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? CallId, int Code, string Reason, string? CallerNumber, string? Destination, long GrantedSeconds);
@@ -103,7 +103,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, ct);
+                decision = await scope.ServiceProvider.GetRequiredService<CallAuthorization>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, request.Source, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
