@@ -113,7 +113,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey));
         builder.UseSetting("Retention:KeyId", RetentionKeyId);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors));
+        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors).AddProvider(ServerLog));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
@@ -124,6 +124,9 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
 
     /// <summary>Errors the server logged (unhandled exceptions among them), for tests to show when they fail.</summary>
     public ServerErrorLog ServerErrors { get; } = new();
+
+    /// <summary>Everything the server logged at the levels its configuration lets through (Warning unless a test sets Logging:LogLevel).</summary>
+    public CapturedLog ServerLog { get; } = new();
 
     /// <summary>With a real server: its http://127.0.0.1:PORT address.</summary>
     public Uri RootUri => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
@@ -239,5 +242,25 @@ public sealed class ServerErrorLog : ILoggerProvider
         {
             if (IsEnabled(logLevel)) log._errors.Enqueue($"{category}: {formatter(state, exception)}\n{exception}");
         }
+    }
+}
+
+/// <summary>Keeps every message (with its exception) that reaches it, for tests of what the server writes to its logs.</summary>
+public sealed class CapturedLog : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public string Text => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(CapturedLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            log._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {state} {exception}");
     }
 }
