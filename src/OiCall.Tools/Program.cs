@@ -76,5 +76,5 @@ public sealed class Arguments
     };
 
     public string Required(string name) =>
-        Optional(name) is { Length: > 0 } value ? value : throw new UsageException($"--{name} is required.");
+        Optional(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value : throw new UsageException($"--{name} is required.");
 }

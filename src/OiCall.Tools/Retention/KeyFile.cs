@@ -18,12 +18,7 @@ public sealed record KeyFile(string KeyId, string PublicKey, string PrivateKey)
 
         using var pair = Sodium.PublicKeyBox.GenerateKeyPair();
         var file = new KeyFile(keyId, Convert.ToBase64String(pair.PublicKey), Convert.ToBase64String(pair.PrivateKey));
-        // Readable by its owner only, from the moment it exists.
-        using (var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
+        using (var stream = OwnerOnlyFile.Create(path))
             JsonSerializer.Serialize(stream, file, JsonSerializerOptions.Web);
 
         output.WriteLine($"""

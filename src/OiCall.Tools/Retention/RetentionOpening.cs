@@ -85,11 +85,7 @@ public static class RetentionOpening
         var text = format == "csv" ? Csv(calls) : JsonSerializer.Serialize(calls, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true });
         if (options.Optional("out") is { } path)
         {
-            using var stream = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
+            using var stream = OwnerOnlyFile.Create(path);
             stream.Write(Encoding.UTF8.GetBytes(text));
         }
         else await output.WriteLineAsync(text);

@@ -120,7 +120,7 @@ public sealed class RetentionToolTests
         var (keyId, publicKey, _) = KeyFile.Read(path);
         Assert.Equal("2026-12", keyId);
         Assert.Contains($"Retention:PublicKey = {Convert.ToBase64String(publicKey)}", made.Output);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         var before = await File.ReadAllTextAsync(path);
         Assert.Equal(2, (await ToolAsync("retention", "keygen", "--key-id", "2026-12", "--out", path)).Code);
         Assert.Equal(before, await File.ReadAllTextAsync(path));
