@@ -65,6 +65,7 @@ services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
 services.AddOptions<HousekeepingOptions>().BindConfiguration("Housekeeping");
 services.AddHostedService<LedgerHousekeeping>();
+OiCall.Web.Features.Retention.RetentionRegistration.AddRetention(services, builder.Environment);
 OiCall.Web.Infrastructure.SipEdge.SipEdgeRegistration.AddSipEdge(services, builder.Configuration);
 services.AddOptions<AppOptions>().BindConfiguration("App");
 
