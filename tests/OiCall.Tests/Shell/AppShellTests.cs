@@ -18,7 +18,7 @@ public sealed class AppShellTests
 
         Assert.Contains("<html lang=\"ko\">", html);
         Assert.Contains("아이디 또는 휴대폰 번호", html);
-        Assert.Contains("전화인증", html);
+        Assert.Contains("인증번호 받기", html);
         Assert.Contains("rel=\"manifest\"", html);
     }
 

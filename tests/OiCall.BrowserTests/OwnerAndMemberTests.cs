@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using OiCall.Tests.Support;
+using OiCall.Web.Features.Ledger;
+using static Microsoft.Playwright.Assertions;
+
+namespace OiCall.BrowserTests;
+
+/// <summary>What a new owner and a new member run into on a phone, each seen through the browser.</summary>
+public sealed class OwnerAndMemberTests
+{
+    private static async Task<(IPlaywright, IBrowser, IBrowserContext, IPage)> PhoneAsync(TestApp app)
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        var context = await Browser.PhoneAsync(browser, app.RootUri);
+        return (playwright, browser, context, await context.NewPageAsync());
+    }
+
+    [Fact]
+    public async Task A_member_added_by_an_admin_logs_in_with_their_number_as_the_invite_says_without_signing_up()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
+
+        // The invite says where to go, what to type and that no sign-up is needed.
+        var invite = app.Sms.Messages.First(m => m.To == "+821048485959").Text;
+        Assert.Matches(@"https?://\S+/login 에서", invite);
+        Assert.Contains("010-4848-5959", invite);
+        Assert.Contains("회원가입 필요 없음", invite);
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await page.GotoAsync("/login");
+        await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync("010-4848-5959");
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
+        await page.GetByLabel("인증번호", new() { Exact = true }).FillAsync(await SignUpAndLoginTests.ReadCodeFromOutboxAsync(context, "010-4848-5959"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
+
+        // In at once, as the member the admin named, in the admin's business.
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "오이상사" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "내 정보" })).ToBeVisibleAsync();
+        await Expect(page.Locator("dd", new() { HasText = "정멤버" })).ToBeVisibleAsync();
+        var members = await owner.MembersAsync(business.Id);
+        Assert.True(members.Single(m => m.Name == "정멤버").HasAccount);
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-first-login") });
+    }
+
+    [Fact]
+    public async Task Deleting_a_member_returns_their_time_to_the_business_and_the_page_says_how_much_and_refuses_a_member_in_a_call()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표", "010-3131-4141");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        var leaving = await owner.AddMemberAsync(business.Id, "최퇴사", "010-5151-6262");
+        var calling = await owner.AddMemberAsync(business.Id, "이통화", "010-7272-8383");
+        await (await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100))[0])).ShouldBe(HttpStatusCode.OK);
+        await (await owner.AllocateAsync(business.Id, leaving.Id, 30 * 60)).ShouldBe(HttpStatusCode.OK);
+        await (await owner.AllocateAsync(business.Id, calling.Id, 20 * 60)).ShouldBe(HttpStatusCode.OK);
+        using (var scope = app.Services.CreateScope())
+            Assert.NotNull(await scope.ServiceProvider.GetRequiredService<LedgerService>().HoldAsync(business.Id, calling.Id, "call-in-progress", 600));
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+
+        await page.GotoAsync($"/members/{leaving.Id}/delete");
+        await Expect(page.GetByTestId("returned-time")).ToContainTextAsync("30분 0초");
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-delete-returns-time") });
+        await page.GetByRole(AriaRole.Button, new() { Name = "삭제" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("남은 시간(30분 0초)은 업체의 통화가능 시간으로 돌아갔습니다");
+        // 100 charged − 20 still with the member in a call: the 30 came back.
+        await Expect(page.Locator("[data-callable-seconds]")).ToHaveAttributeAsync("data-callable-seconds", (80 * 60).ToString());
+        var history = await owner.Api.GetFromJsonAsync<HistoryPageDto>($"/api/v1/businesses/{business.Id}/history?tab=Distributions&memberId={leaving.Id}", BusinessApi.Json);
+        Assert.Equal(("Reclaim", -1800L), (history!.Lines[0].Kind, history.Lines[0].Seconds));
+
+        // A member whose time a call holds is not deleted: the page says why, and nothing moves.
+        await page.GotoAsync($"/members/{calling.Id}/delete");
+        await Expect(page.GetByTestId("member-in-call")).ToContainTextAsync("통화 중");
+        await page.GetByRole(AriaRole.Button, new() { Name = "삭제" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Last).ToContainTextAsync("통화가 끝난 뒤 다시 삭제하세요");
+        Assert.Contains(await owner.MembersAsync(business.Id), m => m.Id == calling.Id);
+        Assert.Equal(80 * 60, (await owner.BalanceAsync(business.Id)).CallableSeconds);
+    }
+}
