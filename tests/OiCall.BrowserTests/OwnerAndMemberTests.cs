@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using OiCall.Tests.CallerNumbers;
 using OiCall.Tests.Support;
 using OiCall.Web.Features.Ledger;
 using static Microsoft.Playwright.Assertions;
@@ -88,5 +89,45 @@ public sealed class OwnerAndMemberTests
         await Expect(page.GetByRole(AriaRole.Alert).Last).ToContainTextAsync("통화가 끝난 뒤 다시 삭제하세요");
         Assert.Contains(await owner.MembersAsync(business.Id), m => m.Id == calling.Id);
         Assert.Equal(80 * 60, (await owner.BalanceAsync(business.Id)).CallableSeconds);
+    }
+
+    [Fact]
+    public async Task An_upload_over_ten_megabytes_shows_the_pages_message_beside_the_file_and_a_mistaken_document_is_removed()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("한사장", "010-6262-7272");
+        var business = await owner.CreateBusinessAsync("발신상사");
+        var number = await owner.RegisterNumberAsync(business.Id, "02-555-1234");
+        var pdf = "%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"u8.ToArray();
+        var huge = new byte[12 * 1024 * 1024];
+        pdf.CopyTo(huge, 0);
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+        await page.GotoAsync($"/caller-numbers/{number.Id}");
+
+        await page.GetByLabel("파일").SetInputFilesAsync(new FilePayload { Name = "스캔.pdf", MimeType = "application/pdf", Buffer = huge });
+        await page.GetByRole(AriaRole.Button, new() { Name = "올리기" }).ClickAsync();
+        await Expect(page.Locator("#upload-form [role=alert]")).ToContainTextAsync("10MB 이하");
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("upload-too-large"), FullPage = true });
+
+        await page.GetByLabel("파일").SetInputFilesAsync(new FilePayload { Name = "엉뚱한서류.pdf", MimeType = "application/pdf", Buffer = pdf });
+        await page.GetByRole(AriaRole.Button, new() { Name = "올리기" }).ClickAsync();
+        await Expect(page.Locator(".documents li")).ToContainTextAsync("엉뚱한서류.pdf");
+        await page.GetByRole(AriaRole.Button, new() { Name = "엉뚱한서류.pdf 삭제" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("서류를 삭제했습니다.");
+        await Expect(page.Locator(".documents li")).ToHaveCountAsync(0);
+
+        // Without the page's script the server answers the same: back to the page, the message beside the file.
+        await using var noScript = await browser.NewContextAsync(new() { BaseURL = app.RootUri.ToString().TrimEnd('/'), JavaScriptEnabled = false, ViewportSize = new() { Width = 390, Height = 844 } });
+        var plain = await noScript.NewPageAsync();
+        await Browser.LogInAsync(plain, noScript, owner.LoginId, owner.Phone);
+        await plain.GotoAsync($"/caller-numbers/{number.Id}");
+        await plain.GetByLabel("파일").SetInputFilesAsync(new FilePayload { Name = "스캔.pdf", MimeType = "application/pdf", Buffer = huge });
+        await plain.GetByRole(AriaRole.Button, new() { Name = "올리기" }).ClickAsync();
+        await Expect(plain.Locator("#upload-form [role=alert]")).ToContainTextAsync("10MB 이하");
     }
 }

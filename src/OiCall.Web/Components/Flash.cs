@@ -28,6 +28,7 @@ public static class Flash
         ["caller-number-code-sent"] = ("인증번호를 보냈습니다.", "A code has been sent."),
         ["caller-number-proven"] = ("번호 확인이 끝났습니다. 서류를 올려주세요.", "The number is confirmed. Upload the documents."),
         ["document-uploaded"] = ("서류를 올렸습니다.", "The document has been uploaded."),
+        ["document-removed"] = ("서류를 삭제했습니다.", "The document has been removed."),
         ["caller-number-submitted"] = ("심사를 요청했습니다.", "Submitted for review."),
         ["caller-number-deleted"] = ("발신번호가 삭제되었습니다.", "The caller number has been deleted."),
         ["caller-number-default"] = ("기본 발신번호를 저장했습니다.", "The default caller number has been saved."),

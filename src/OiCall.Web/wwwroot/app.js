@@ -16,3 +16,20 @@ document.querySelectorAll('button[data-countdown]').forEach(button => {
   };
   tick();
 });
+
+// A file over its field's limit is refused before a phone spends minutes sending it: the message
+// shows under the field (the server refuses it too, with the same words).
+document.querySelectorAll('input[type=file][data-max-bytes]').forEach(input => {
+  input.form.addEventListener('submit', event => {
+    const file = input.files && input.files[0];
+    if (!file || file.size <= Number(input.dataset.maxBytes)) return;
+    event.preventDefault();
+    // One message at a time: an earlier one in this form goes.
+    input.form.querySelectorAll('[role=alert]').forEach(old => old.remove());
+    const message = document.createElement('p');
+    message.className = 'message error';
+    message.setAttribute('role', 'alert');
+    message.textContent = input.dataset.tooLarge;
+    input.insertAdjacentElement('afterend', message);
+  });
+});

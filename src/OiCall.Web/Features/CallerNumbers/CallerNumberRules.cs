@@ -29,6 +29,10 @@ public sealed class CallerNumberRules(
 {
     public const long MaxDocumentBytes = 10 * 1024 * 1024;
 
+    /// <summary>An upload's whole body: the document and the form around it. Larger answers document_too_large.</summary>
+    public static UploadLimit DocumentUploadLimit(Func<HttpContext, string>? backToPage = null) =>
+        new(MaxDocumentBytes + 64 * 1024, CallerNumberErrors.TooLarge, backToPage);
+
     public Task<List<CallerNumber>> ListAsync(Guid businessId, CancellationToken ct = default) =>
         db.CallerNumbers.AsNoTracking().Where(n => n.BusinessId == businessId && n.State != CallerNumberState.Deleted)
             .OrderBy(n => n.CreatedAt).ToListAsync(ct);
@@ -171,6 +175,23 @@ public sealed class CallerNumberRules(
         var businessId = await db.CallerNumbers.Where(n => n.Id == numberId).Select(n => (Guid?)n.BusinessId).SingleOrDefaultAsync(ct)
             ?? throw new AppProblem(CallerNumberErrors.NotFound);
         return await ViewAsync(businessId, numberId, ct);
+    }
+
+    /// <summary>
+    /// A document uploaded by mistake is removed before review: its file and its row go (it may
+    /// carry personal data), its hash stays in the audit log. Not while in review or once decided.
+    /// </summary>
+    public async Task RemoveDocumentAsync(Membership admin, Guid numberId, Guid documentId, CancellationToken ct = default)
+    {
+        var number = await OwnAsync(admin, numberId, ct);
+        var document = await db.CallerNumberDocuments.SingleOrDefaultAsync(d => d.Id == documentId && d.CallerNumberId == number.Id && d.BusinessId == admin.BusinessId, ct)
+            ?? throw new AppProblem(CallerNumberErrors.DocumentNotFound);
+        if (number.State is not (CallerNumberState.Requested or CallerNumberState.AwaitingDocuments or CallerNumberState.Rejected))
+            throw new AppProblem(CallerNumberErrors.NotAllowedNow);
+        db.CallerNumberDocuments.Remove(document);
+        audit.Add("caller_number.document_removed", admin.AccountId, number.NumberDisplay, $"{document.Kind} sha256={document.Sha256}", admin.BusinessId);
+        await db.SaveChangesAsync(ct);
+        await store.DeleteAsync(document.StoredName, ct);
     }
 
     /// <summary>A stored document for download; the caller has already been checked (business admin or operator).</summary>
