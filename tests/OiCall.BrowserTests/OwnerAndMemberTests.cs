@@ -130,4 +130,38 @@ public sealed class OwnerAndMemberTests
         await plain.GetByRole(AriaRole.Button, new() { Name = "올리기" }).ClickAsync();
         await Expect(plain.Locator("#upload-form [role=alert]")).ToContainTextAsync("10MB 이하");
     }
+
+    [Fact]
+    public async Task CSV_download_after_filtering_all_members_saves_a_csv_in_seconds_and_the_filters_fit_a_phone()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        var member = await owner.AddMemberAsync(business.Id, "이직원", "010-7272-8383");
+        await (await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100))[0])).ShouldBe(HttpStatusCode.OK);
+        await (await owner.AllocateAsync(business.Id, member.Id, 15 * 60)).ShouldBe(HttpStatusCode.OK);
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+        await page.GotoAsync("/history?tab=Distributions");
+        await page.GetByLabel("멤버").SelectOptionAsync(new SelectOptionValue { Label = "전체 멤버" });
+        await page.GetByLabel("시작일").FillAsync("2026-11-01");
+        await page.GetByRole(AriaRole.Button, new() { Name = "조회" }).ClickAsync();
+        await Expect(page.Locator(".history li")).ToHaveCountAsync(1);
+
+        // The filter row, the dates' labels and "+15분" all fit 390 px.
+        Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390);
+        var amount = await page.Locator(".history .amount").BoundingBoxAsync();
+        Assert.True(amount!.Height < 30, $"the amount wraps ({amount.Height}px high)");
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("history-filters"), FullPage = true });
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "CSV 다운로드" }).ClickAsync());
+        Assert.Equal("history-distributions.csv", download.SuggestedFilename);
+        var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.Contains("시간(초)", csv);
+        Assert.Contains(",\"이직원\",900,", csv);
+    }
 }
