@@ -164,4 +164,33 @@ public sealed class OwnerAndMemberTests
         Assert.Contains("시간(초)", csv);
         Assert.Contains(",\"이직원\",900,", csv);
     }
+
+    [Fact]
+    public async Task A_coupon_entered_again_says_this_business_used_it_and_when_instead_of_charged()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        await owner.CreateBusinessAsync("오이상사");
+        var code = (await app.IssueCouponsAsync(1, 100)).Single();
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+        await page.GotoAsync("/charge");
+        await Expect(page.GetByTestId("charge-business")).ToContainTextAsync("오이상사");
+        await page.GetByLabel("쿠폰번호").FillAsync(code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "충전" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("통화시간 충전완료 (100분)");
+
+        await page.GotoAsync("/charge");
+        await page.GetByLabel("쿠폰번호").FillAsync(code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "충전" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("이 업체에서 이미 사용한 쿠폰입니다 (2026-11-25 10:00에 100분 충전)");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("coupon-replay") });
+        await page.GotoAsync("/");
+        await Expect(page.Locator("[data-callable-seconds]")).ToHaveAttributeAsync("data-callable-seconds", "6000");
+    }
 }
