@@ -193,4 +193,25 @@ public sealed class OwnerAndMemberTests
         await page.GotoAsync("/");
         await Expect(page.Locator("[data-callable-seconds]")).ToHaveAttributeAsync("data-callable-seconds", "6000");
     }
+
+    [Fact]
+    public async Task Without_the_contact_picker_the_pick_button_is_not_offered_and_the_file_import_is_explained()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        await owner.CreateBusinessAsync("오이상사");
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+        await page.GotoAsync("/members/new");
+
+        // Headless Chromium has no navigator.contacts, like Safari and desktop browsers.
+        Assert.False(await page.EvaluateAsync<bool>("'contacts' in navigator"));
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "연락처에서 선택하기" })).ToBeHiddenAsync();
+        await Expect(page.Locator("#no-contact-picker")).ToBeVisibleAsync();
+        await Expect(page.Locator("#no-contact-picker")).ToContainTextAsync("vCard(.vcf) 파일로 내보내");
+    }
 }
