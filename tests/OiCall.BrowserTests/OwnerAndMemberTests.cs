@@ -214,4 +214,66 @@ public sealed class OwnerAndMemberTests
         await Expect(page.Locator("#no-contact-picker")).ToBeVisibleAsync();
         await Expect(page.Locator("#no-contact-picker")).ToContainTextAsync("vCard(.vcf) 파일로 내보내");
     }
+
+    [Fact]
+    public async Task A_members_settings_list_only_what_they_may_open_and_an_admins_list_everything()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표", "010-3131-4141");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
+        string[] adminOnly = ["발신번호 사전 등록", "상세 내역", "월별 사용 내역", "착신 설정", "잔여시간 알림 · 통화 기록"];
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, "010-4848-5959", "010-4848-5959");
+        await page.GetByRole(AriaRole.Link, new() { Name = "설정", Exact = true }).ClickAsync();
+        foreach (var name in adminOnly)
+            await Expect(page.Locator(".menu a", new() { HasText = name })).ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-settings") });
+        // Every link a member is shown opens without 권한이 없습니다.
+        var links = await page.Locator(".menu a.menu-item").EvaluateAllAsync<string[]>("links => links.map(l => l.getAttribute('href'))");
+        Assert.Equal(["/businesses", "/calls"], links);
+        foreach (var href in links)
+        {
+            await page.GotoAsync(href);
+            await Expect(page.GetByText("권한이 없습니다")).ToHaveCountAsync(0);
+        }
+
+        await using var ownerContext = await Browser.PhoneAsync(browser, app.RootUri);
+        var ownerPage = await ownerContext.NewPageAsync();
+        await Browser.LogInAsync(ownerPage, ownerContext, owner.LoginId, owner.Phone);
+        await ownerPage.GotoAsync("/settings");
+        foreach (var name in adminOnly)
+            await Expect(ownerPage.Locator(".menu a", new() { HasText = name })).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task After_a_distribution_a_failed_apply_shows_only_its_error_beside_the_slider()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        var member = await owner.AddMemberAsync(business.Id, "이직원", "010-7272-8383");
+        await (await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100))[0])).ShouldBe(HttpStatusCode.OK);
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, owner.LoginId, owner.Phone);
+        await page.GotoAsync($"/members/{member.Id}");
+        for (var i = 0; i < 6; i++) await page.GetByRole(AriaRole.Button, new() { Name = "(+)" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("30분 분배되었습니다");
+
+        // 적용 at 0: the error, and no old success beside it.
+        await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();
+        await Expect(page.Locator("#allocate-form [role=alert]")).ToHaveTextAsync("분배할 시간을 1분 이상 입력하세요.");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("allocate-error-beside-slider"), FullPage = true });
+    }
 }
