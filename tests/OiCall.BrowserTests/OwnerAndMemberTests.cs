@@ -276,4 +276,28 @@ public sealed class OwnerAndMemberTests
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(1);
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("allocate-error-beside-slider"), FullPage = true });
     }
+
+    [Fact]
+    public async Task The_first_approved_caller_number_is_the_default_at_once_and_until_then_the_member_reads_what_the_admin_must_do()
+    {
+        await using var app = await TestApp.StartAsync(realServer: true);
+        var owner = await app.PersonAsync("김대표");
+        var business = await owner.CreateBusinessAsync("오이상사");
+        await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
+
+        var (playwright, browser, context, page) = await PhoneAsync(app);
+        using var _ = playwright;
+        await using var __ = browser;
+        await using var ___ = context;
+        await Browser.LogInAsync(page, context, "010-4848-5959", "010-4848-5959");
+        await Expect(page.Locator("[data-presented-number]")).ToContainTextAsync("관리자가 설정 → 발신번호 사전 등록에서 회사 번호를 등록하고 승인을 받아야 합니다");
+
+        await app.ApprovedNumberAsync(owner, business.Id, "02-555-1234", "본사");
+        Assert.Contains(app.Sms.Messages, m => m.Text.Contains("02-555-1234 승인되었습니다. 기본 발신번호로 지정되어"));
+
+        // No admin step: the member's calls show it now.
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-presented-number]")).ToHaveTextAsync("통화할 때 02-555-1234 (본사)로 표시됩니다.");
+        await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-home-caller-number"), FullPage = true });
+    }
 }
