@@ -54,11 +54,11 @@ public sealed class BusinessAndMembersTests
         await Expect(page.Locator(".member-name")).ToHaveCountAsync(3);
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("admin-home"), FullPage = true });
 
-        // STEP 6: promote one to admin through 더보기 → 관리자설정.
+        // STEP 6: promote one to admin through 더보기 → 관리자로 지정.
         await page.Locator(".member-name", new() { HasText = "이손님" }).ClickAsync();
         await page.GetByLabel("더보기").ClickAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-more-menu") });
-        await page.GetByRole(AriaRole.Button, new() { Name = "관리자설정" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "관리자로 지정" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("관리자로 설정되었습니다.");
         await Expect(page.Locator("[data-role=Admin]")).ToBeVisibleAsync();
         await page.GetByLabel("더보기").ClickAsync();

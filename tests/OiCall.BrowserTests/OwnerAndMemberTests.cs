@@ -192,6 +192,9 @@ public sealed class OwnerAndMemberTests
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("coupon-replay") });
         await page.GotoAsync("/");
         await Expect(page.Locator("[data-callable-seconds]")).ToHaveAttributeAsync("data-callable-seconds", "6000");
+        // 업체 전환 is a target a thumb hits: 44 px at least.
+        var switcher = await page.GetByRole(AriaRole.Link, new() { Name = "업체 전환" }).BoundingBoxAsync();
+        Assert.True(switcher!.Height >= 44 && switcher.Width >= 44, $"업체 전환 is {switcher.Width}×{switcher.Height}");
     }
 
     [Fact]

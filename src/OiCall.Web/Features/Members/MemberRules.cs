@@ -147,7 +147,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         return member;
     }
 
-    /// <summary>관리자설정 / 관리자 해제. The last admin cannot be released.</summary>
+    /// <summary>관리자로 지정 / 관리자 해제. The last admin cannot be released.</summary>
     public async Task<Member> SetRoleAsync(Membership admin, Guid memberId, MemberRole role, CancellationToken ct = default)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
