@@ -41,6 +41,9 @@ public sealed class BusinessAndMembersTests
         await page.GetByLabel("휴대폰 번호").FillAsync("010-7272-8383");
         await page.GetByRole(AriaRole.Button, new() { Name = "등록", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다");
+        // Still on the form, empty, for the next person.
+        await Expect(page.GetByLabel("이름", new() { Exact = true })).ToHaveValueAsync("");
+        await page.GetByRole(AriaRole.Link, new() { Name = "‹ 멤버 목록" }).ClickAsync();
         await Expect(page.Locator(".member-name", new() { HasText = "이손님" })).ToBeVisibleAsync();
 
         // …and one from a .vcf file, previewed before it is added.

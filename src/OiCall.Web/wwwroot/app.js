@@ -33,3 +33,11 @@ document.querySelectorAll('input[type=file][data-max-bytes]').forEach(input => {
     input.insertAdjacentElement('afterend', message);
   });
 });
+
+// The installed app's back button goes back where there is somewhere to go, else home (its href).
+document.querySelectorAll('a[data-back]').forEach(link => link.addEventListener('click', event => {
+  if (history.length > 1) {
+    event.preventDefault();
+    history.back();
+  }
+}));

@@ -74,6 +74,29 @@ public sealed class AppShellTests
     }
 
     [Fact]
+    public async Task Pages_below_the_top_level_have_a_back_button_for_the_installed_app_and_the_code_screen_names_the_number()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장", "010-2323-4545");
+        await owner.CreateBusinessAsync("가게");
+        var browser = app.Client();
+
+        // The code screen says where the code went (the typed number) and offers a resend after a countdown.
+        var login = await browser.GetStringAsync("/login");
+        var sent = await (await WebLogin.PostFormAsync(browser, "/login", login, "login-start", new() { ["Start.Identifier"] = "01023234545" })).Content.ReadAsStringAsync();
+        Assert.Contains("010-2323-4545(으)로 보낸 인증번호 6자리를 입력하세요.", sent);
+        Assert.Matches("data-countdown=\"30\">인증번호 다시 받기", sent);
+
+        await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
+        var css = await browser.GetStringAsync("/app.css");
+        Assert.Contains("@media (display-mode: standalone) { .topbar .back { display: inline-flex; } }", css);
+        Assert.Contains("data-back", await browser.GetStringAsync("/members/new"));
+        Assert.Contains("data-back", await browser.GetStringAsync("/businesses"));
+        Assert.DoesNotContain("data-back", await browser.GetStringAsync("/"));
+        Assert.DoesNotContain("data-back", await browser.GetStringAsync("/settings"));
+    }
+
+    [Fact]
     public async Task A_form_post_without_its_antiforgery_token_is_refused()
     {
         await using var app = await TestApp.StartAsync();
