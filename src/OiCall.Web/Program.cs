@@ -132,6 +132,7 @@ app.UseWhen(context => !ForMachines(context), pages =>
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
+app.Use(UploadLimit.RefuseOversizedAsync);
 app.UseAntiforgery();
 // After authorization, so it knows the API caller; before the endpoints, so a retry never reaches them.
 app.UseMiddleware<IdempotencyMiddleware>();

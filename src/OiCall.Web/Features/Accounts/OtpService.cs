@@ -37,10 +37,14 @@ public sealed partial class OtpService(
         if (typed.Length == 0) throw new AppProblem(AccountErrors.IdentifierRequired, "identifier");
 
         var account = await FindAccountAsync(typed, ct);
-        // Send limits count by the phone when the account exists, otherwise by what was typed —
+        // A member added by an admin logs in with their number before having an account: the code
+        // goes to that number and the account is made on the first right code (see VerifyAsync).
+        var invited = account is null ? await InvitedMemberAsync(typed, ct) : null;
+        var phone = account?.Phone ?? invited?.Phone;
+        // Send limits count by the phone when it is known, otherwise by what was typed —
         // either way the 6th request answers 429, so limits do not reveal which IDs exist.
-        var rateKey = account?.Phone ?? RateKeyFor(typed);
-        return await IssueAsync(OtpPurpose.Login, account?.Phone, rateKey, account?.Id, ip, null, null, ct);
+        var rateKey = phone ?? RateKeyFor(typed);
+        return await IssueAsync(OtpPurpose.Login, phone, rateKey, account?.Id, ip, null, invited?.Name, ct);
     }
 
     public async Task<CodeSent> StartSignUpAsync(string? loginId, string? name, string? phone, string ip, CancellationToken ct = default)
@@ -66,9 +70,9 @@ public sealed partial class OtpService(
         var (challenge, tx) = await ConsumeAsync(challengeId, code, c => c.Purpose is OtpPurpose.Login or OtpPurpose.SignUp, ct);
         await using var _ = tx;
         var now = clock.GetUtcNow().UtcDateTime;
-        var account = challenge.Purpose == OtpPurpose.SignUp
-            ? await CreateAccountAsync(challenge, now, ct)
-            : await db.Accounts.SingleAsync(a => a.Id == challenge.AccountId, ct);
+        var account = challenge.Purpose == OtpPurpose.SignUp ? await CreateAccountAsync(challenge, now, ct)
+            : challenge.AccountId is { } accountId ? await db.Accounts.SingleAsync(a => a.Id == accountId, ct)
+            : await AccountForInvitedMemberAsync(challenge, now, ct);
         account.LastLoginAt = now;
         await LinkMembershipsAsync(account, ct);
         audit.Add(challenge.Purpose == OtpPurpose.SignUp ? "signup.succeeded" : "login.succeeded", account.Id, account.LoginId);
@@ -76,7 +80,7 @@ public sealed partial class OtpService(
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException) when (challenge.Purpose == OtpPurpose.SignUp)
+        catch (DbUpdateException) when (challenge.AccountId is null)
         {
             // Lost a race for the same ID or number with another sign-up: a conflict, not a crash.
             throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
@@ -150,6 +154,31 @@ public sealed partial class OtpService(
             Phone = challenge.Phone!,
             CreatedAt = now,
         };
+        db.Accounts.Add(account);
+        return account;
+    }
+
+    /// <summary>A current member (of a business not deleted) with this mobile number and no account yet.</summary>
+    private async Task<(string Phone, string Name)?> InvitedMemberAsync(string typed, CancellationToken ct)
+    {
+        if (KoreanPhone.ParseMobile(typed) is not { } mobile) return null;
+        var name = await db.Members.Where(m => m.Phone == mobile.E164 && m.AccountId == null && db.Businesses.Any(b => b.Id == m.BusinessId))
+            .OrderBy(m => m.CreatedAt).Select(m => m.Name).FirstOrDefaultAsync(ct);
+        return name is null ? null : (mobile.E164, name);
+    }
+
+    /// <summary>
+    /// A member's first login proved their number: the account is theirs from now on, named as the
+    /// admin named them, with a login ID made from the number (they keep logging in with the number).
+    /// If the number got an account meanwhile (a sign-up), that account is the one.
+    /// </summary>
+    private async Task<Account> AccountForInvitedMemberAsync(OtpChallenge challenge, DateTime now, CancellationToken ct)
+    {
+        if (await db.Accounts.SingleOrDefaultAsync(a => a.Phone == challenge.Phone, ct) is { } existing) return existing;
+        var baseId = "m" + KoreanPhone.Display(challenge.Phone!).Replace("-", "");
+        var loginId = baseId;
+        for (var n = 2; await db.Accounts.AnyAsync(a => a.LoginId == loginId, ct); n++) loginId = $"{baseId}-{n}";
+        var account = new Account { LoginId = loginId, Name = challenge.PendingName ?? KoreanPhone.Display(challenge.Phone!), Phone = challenge.Phone!, CreatedAt = now };
         db.Accounts.Add(account);
         return account;
     }

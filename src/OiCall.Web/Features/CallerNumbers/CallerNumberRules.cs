@@ -29,6 +29,10 @@ public sealed class CallerNumberRules(
 {
     public const long MaxDocumentBytes = 10 * 1024 * 1024;
 
+    /// <summary>An upload's whole body: the document and the form around it. Larger answers document_too_large.</summary>
+    public static UploadLimit DocumentUploadLimit(Func<HttpContext, string>? backToPage = null) =>
+        new(MaxDocumentBytes + 64 * 1024, CallerNumberErrors.TooLarge, backToPage);
+
     public Task<List<CallerNumber>> ListAsync(Guid businessId, CancellationToken ct = default) =>
         db.CallerNumbers.AsNoTracking().Where(n => n.BusinessId == businessId && n.State != CallerNumberState.Deleted)
             .OrderBy(n => n.CreatedAt).ToListAsync(ct);
@@ -154,10 +158,18 @@ public sealed class CallerNumberRules(
         var hashes = await db.CallerNumberDocuments.Where(d => d.CallerNumberId == number.Id).Select(d => d.Sha256).ToListAsync(ct);
         audit.Add(approve ? "caller_number.approved" : "caller_number.rejected", operatorId, number.NumberDisplay,
             $"{(approve ? "" : $"reason={reason?.Trim()}; ")}documents sha256={string.Join(",", hashes)}", number.BusinessId);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
+        // The first approved number is the default at once, so members can call without an admin's
+        // further step; an approved default stays (admins change it on the caller numbers page).
+        var madeDefault = approve && await db.Businesses.IgnoreQueryFilters()
+            .Where(b => b.Id == number.BusinessId && (b.DefaultCallerNumberId == null
+                || !db.CallerNumbers.Any(n => n.Id == b.DefaultCallerNumberId && n.State == CallerNumberState.Approved)))
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, number.Id), ct) == 1;
+        await tx.CommitAsync(ct);
 
         await members.TextAdminsAsync(number.BusinessId, approve
-            ? $"[오이콜] 발신번호 {number.NumberDisplay} 승인되었습니다. 이제 통화에 쓸 수 있습니다."
+            ? $"[오이콜] 발신번호 {number.NumberDisplay} 승인되었습니다. {(madeDefault ? "기본 발신번호로 지정되어 " : "")}이제 통화에 쓸 수 있습니다."
             : $"[오이콜] 발신번호 {number.NumberDisplay} 반려: {number.RejectReason}. 앱에서 서류를 다시 올려주세요.", ct);
         return number;
     }
@@ -171,6 +183,23 @@ public sealed class CallerNumberRules(
         var businessId = await db.CallerNumbers.Where(n => n.Id == numberId).Select(n => (Guid?)n.BusinessId).SingleOrDefaultAsync(ct)
             ?? throw new AppProblem(CallerNumberErrors.NotFound);
         return await ViewAsync(businessId, numberId, ct);
+    }
+
+    /// <summary>
+    /// A document uploaded by mistake is removed before review: its file and its row go (it may
+    /// carry personal data), its hash stays in the audit log. Not while in review or once decided.
+    /// </summary>
+    public async Task RemoveDocumentAsync(Membership admin, Guid numberId, Guid documentId, CancellationToken ct = default)
+    {
+        var number = await OwnAsync(admin, numberId, ct);
+        var document = await db.CallerNumberDocuments.SingleOrDefaultAsync(d => d.Id == documentId && d.CallerNumberId == number.Id && d.BusinessId == admin.BusinessId, ct)
+            ?? throw new AppProblem(CallerNumberErrors.DocumentNotFound);
+        if (number.State is not (CallerNumberState.Requested or CallerNumberState.AwaitingDocuments or CallerNumberState.Rejected))
+            throw new AppProblem(CallerNumberErrors.NotAllowedNow);
+        db.CallerNumberDocuments.Remove(document);
+        audit.Add("caller_number.document_removed", admin.AccountId, number.NumberDisplay, $"{document.Kind} sha256={document.Sha256}", admin.BusinessId);
+        await db.SaveChangesAsync(ct);
+        await store.DeleteAsync(document.StoredName, ct);
     }
 
     /// <summary>A stored document for download; the caller has already been checked (business admin or operator).</summary>
@@ -207,6 +236,9 @@ public sealed class CallerNumberRules(
     /// business default if approved, else none (the call plane refuses the call). The approval is
     /// checked here, at use, so a number deleted or no longer approved is never presented.
     /// </summary>
+    public Task<bool> AnyApprovedAsync(Guid businessId, CancellationToken ct = default) =>
+        db.CallerNumbers.AnyAsync(n => n.BusinessId == businessId && n.State == CallerNumberState.Approved, ct);
+
     public async Task<CallerNumber?> PresentedNumberAsync(Guid businessId, Guid memberId, CancellationToken ct = default)
     {
         // Call setup reads the same rule inside its one query (CallSetup.CallerQuery): keep them alike.

@@ -83,7 +83,8 @@ public sealed class History(AppDbContext db)
     /// <summary>Every line that matches the filter, as CSV (UTF-8 with BOM so Excel reads Korean).</summary>
     public async Task<byte[]> CsvAsync(Guid businessId, HistoryFilter filter, CancellationToken ct = default)
     {
-        var csv = new StringBuilder("\uFEFF일시,구분,멤버,분(초),처리자,통화가능 시간 잔액(초),멤버 잔액(초)\r\n");
+        // Seconds, as the ledger keeps them (a sum in a spreadsheet stays exact); the header says so.
+        var csv = new StringBuilder("\uFEFF일시,구분,멤버,시간(초),처리자,통화가능 시간 잔액(초),멤버 잔액(초)\r\n");
         long? before = null;
         do
         {

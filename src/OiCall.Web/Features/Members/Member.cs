@@ -68,6 +68,9 @@ public static class MemberErrors
     public static readonly ErrorInfo LastAdmin = new("last_admin", 409,
         "업체에는 관리자가 한 명 이상 있어야 합니다. 다른 멤버를 먼저 관리자로 설정하세요.",
         "A business needs at least one admin. Make another member an admin first.");
+    public static readonly ErrorInfo InCall = new("member_in_call", 409,
+        "이 멤버는 지금 통화 중입니다. 통화가 끝난 뒤 다시 삭제하세요 (남은 시간은 그때 업체로 돌아갑니다).",
+        "This member is in a call. Delete them after the call ends (their time left then returns to the business).");
     public static readonly ErrorInfo InvalidRole = new("invalid_role", 400,
         "역할은 admin 또는 member 입니다.", "The role is admin or member.");
     public static readonly ErrorInfo ImportEmpty = new("import_empty", 400,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Ledger;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 
@@ -42,7 +43,7 @@ public sealed class AppOptions
 
 /// <summary>Members of a business (STEP 3, STEP 6): add by hand or from contacts, edit, make admin, delete.</summary>
 public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider clock, BusinessAccess access, ISmsSender sms,
-    IOptions<AppOptions> app, ILogger<MemberRules> logger)
+    IOptions<AppOptions> app, LedgerService ledger, ILogger<MemberRules> logger)
 {
     public Task<List<Member>> ListAsync(Membership admin, string? search, CancellationToken ct = default)
     {
@@ -146,7 +147,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         return member;
     }
 
-    /// <summary>관리자설정 / 관리자 해제. The last admin cannot be released.</summary>
+    /// <summary>관리자로 지정 / 관리자 해제. The last admin cannot be released.</summary>
     public async Task<Member> SetRoleAsync(Membership admin, Guid memberId, MemberRole role, CancellationToken ct = default)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -161,17 +162,27 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         return member;
     }
 
-    /// <summary>멤버삭제: soft, so history keeps the name. The last admin cannot be deleted.</summary>
-    public async Task DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
+    /// <summary>
+    /// 멤버 삭제: soft, so history keeps the name. The member's free time goes back to the business
+    /// in the same transaction (returns the seconds). A member in a call is refused until the call
+    /// ends (or its hold expires): their held time must settle first. The last admin cannot be deleted.
+    /// </summary>
+    public async Task<long> DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
     {
+        var member = await GetAsync(admin, memberId, ct);
+        await ledger.EnsureMemberAccountsAsync(admin.BusinessId, member.Id, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
-        var member = await GetAsync(admin, memberId, ct);
+        // Deleted by someone else while the accounts were made: gone is gone.
+        if (!await db.Members.AnyAsync(m => m.Id == member.Id, ct)) throw new AppProblem(MemberErrors.NotFound);
         if (member.IsAdmin) await EnsureAnotherAdminAsync(admin.BusinessId, member.Id, ct);
+        var returned = await ledger.ReclaimAllForDeletionAsync(admin.BusinessId, member.Id, admin.AccountId, ct)
+            ?? throw new AppProblem(MemberErrors.InCall);
         member.DeletedAt = clock.GetUtcNow().UtcDateTime;
-        audit.Add("member.deleted", admin.AccountId, member.Id.ToString(), member.Name, admin.BusinessId);
+        audit.Add("member.deleted", admin.AccountId, member.Id.ToString(), $"{member.Name}; returned seconds: {returned}", admin.BusinessId);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        return returned;
     }
 
     private async Task EnsureAnotherAdminAsync(Guid businessId, Guid memberId, CancellationToken ct)
@@ -224,7 +235,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             try
             {
                 await sms.SendAsync(member.Phone,
-                    $"[오이콜] {business.Name}에서 {member.Name}님을 멤버로 등록했습니다. {app.Value.PublicUrl} 에서 이 번호로 로그인하세요.", ct);
+                    InviteText(business.Name, member.Name, member.PhoneDisplay, app.Value.PublicUrl), ct);
             }
             catch (SmsDeliveryException e)
             {
@@ -232,6 +243,10 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             }
         }
     }
+
+    /// <summary>What the invite says: where to go and what to type. No sign-up: the first login makes the account.</summary>
+    public static string InviteText(string business, string member, string phoneDisplay, string publicUrl) =>
+        $"[오이콜] {business}에서 {member}님을 멤버로 등록했습니다. {publicUrl.TrimEnd('/')}/login 에서 휴대폰 번호 {phoneDisplay}를 입력하고 문자로 받은 인증번호를 넣으면 바로 로그인됩니다 (회원가입 필요 없음).";
 
     private static string ValidName(string? name)
     {
