@@ -103,6 +103,13 @@ public sealed partial class OtpService(
             await FailAsync(challenge is not null && isFor(challenge) ? challenge : null, "closed_or_expired", ct);
             throw new AppProblem(AccountErrors.CodeRejected, "code");
         }
+        // Past the day's cap of wrong codes even the right one is refused: codes sent before the
+        // cap was reached would otherwise give a guesser their remaining tries.
+        if (await RetryAfterDailyFailuresAsync(challenge.Purpose, challenge.RateKey, now, ct) is not null)
+        {
+            await FailAsync(challenge, "daily_failures", ct);
+            throw new AppProblem(AccountErrors.CodeRejected, "code");
+        }
 
         if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(Hash(challenge.Id, digits)), HashBytesOf(challenge)))
         {
@@ -158,8 +165,13 @@ public sealed partial class OtpService(
         string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await EnforceSendLimitAsync(c => c.RateKey == rateKey, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
+        ip = ClientAddress.LimitKey(ip);
+        // Counted per purpose, so nobody can keep someone's login at 429 by asking for
+        // caller-number or sign-up codes to their number.
+        await EnforceSendLimitAsync(c => c.RateKey == rateKey && c.Purpose == purpose, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
         await EnforceSendLimitAsync(c => c.Ip == ip, Rules.MaxSendsPerIp, Rules.IpWindow, now, ct);
+        if (await RetryAfterDailyFailuresAsync(purpose, rateKey, now, ct) is { } wait)
+            throw new AppProblem(AccountErrors.TooManyFailedCodes, retryAfter: wait);
 
         var id = Guid.CreateVersion7();
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
@@ -208,6 +220,32 @@ public sealed partial class OtpService(
         var retryAfter = recent[^1] + window - now;
         throw new AppProblem(AccountErrors.TooManySends, retryAfter: retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
     }
+
+    /// <summary>
+    /// When the wrong codes for this number and purpose in the last 24 hours reached the cap: how
+    /// long until enough of them are older than a day; otherwise null.
+    /// </summary>
+    private async Task<TimeSpan?> RetryAfterDailyFailuresAsync(OtpPurpose purpose, string rateKey, DateTime now, CancellationToken ct)
+    {
+        var since = now - Day;
+        var failed = await db.OtpChallenges
+            .Where(c => c.RateKey == rateKey && c.Purpose == purpose && c.CreatedAt > since && c.FailedAttempts > 0)
+            .OrderBy(c => c.CreatedAt).Select(c => new { c.CreatedAt, c.FailedAttempts }).ToListAsync(ct);
+        var total = failed.Sum(c => c.FailedAttempts);
+        if (total < Rules.MaxFailedCodesPerDay) return null;
+        foreach (var c in failed)
+        {
+            total -= c.FailedAttempts;
+            if (total < Rules.MaxFailedCodesPerDay)
+            {
+                var wait = c.CreatedAt + Day - now;
+                return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+            }
+        }
+        return Day;
+    }
+
+    private static readonly TimeSpan Day = TimeSpan.FromHours(24);
 
     private async Task FailAsync(OtpChallenge? challenge, string reason, CancellationToken ct)
     {
