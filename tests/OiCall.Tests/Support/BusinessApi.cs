@@ -6,7 +6,7 @@ namespace OiCall.Tests.Support;
 
 public sealed record BusinessDto(Guid Id, string Name, string MainNumber, string MainNumberDisplay, string MainNumberState,
     string MainNumberStateLabel, string? MainNumberRejectReason, string MyRole, bool IsCurrent, int MemberCount);
-public sealed record MemberDto(Guid Id, string Name, string Phone, string PhoneDisplay, string Role, bool HasAccount, DateTime CreatedAt);
+public sealed record MemberDto(Guid Id, string Name, string Phone, string PhoneDisplay, string Role, DateTime CreatedAt);
 public sealed record ImportRowDto(int Line, string Name, string Phone, string? PhoneDisplay, string Outcome, string Reason);
 public sealed record ImportDto(bool Preview, int Added, int Skipped, List<ImportRowDto> Rows);
 public sealed record VerificationDto(string State, string StateLabel, Guid? ChallengeId, DateTime? ExpiresAt, string Message);

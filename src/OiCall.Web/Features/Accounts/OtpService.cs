@@ -50,10 +50,13 @@ public sealed partial class OtpService(
         if (cleanName.Length is 0 or > 50) throw new AppProblem(AccountErrors.InvalidName, "name");
         var mobile = KoreanPhone.ParseMobile(phone) ?? throw new AppProblem(AccountErrors.InvalidMobile, "phone");
 
-        if (await db.Accounts.AnyAsync(a => a.LoginId == id, ct)) throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
-        if (await db.Accounts.AnyAsync(a => a.Phone == mobile.E164, ct)) throw new AppProblem(AccountErrors.PhoneTaken, "phone");
-
-        return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct);
+        // Every well-formed sign-up gets the same answer under the same limits, so nobody learns
+        // here which numbers or IDs have accounts. A number that has one gets a text telling its
+        // owner to log in instead (and no code: nothing can be verified); a taken ID is told only
+        // to whoever proves the number with its code.
+        var taken = await db.Accounts.AnyAsync(a => a.Phone == mobile.E164, ct);
+        return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct,
+            notice: taken ? "[오이콜] 이 번호로 가입된 계정이 이미 있습니다. 회원가입 대신 이 번호로 로그인하세요. 직접 요청하지 않았다면 무시하세요." : null);
     }
 
     /// <summary>Sends a code that proves possession of a phone for something other than login (a main number).</summary>
@@ -161,8 +164,9 @@ public sealed partial class OtpService(
         return account;
     }
 
+    /// <param name="notice">Text to send instead of a code; the attempt then takes no code at all.</param>
     private async Task<CodeSent> IssueAsync(OtpPurpose purpose, string? phone, string rateKey, Guid? accountId, string ip,
-        string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null)
+        string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null, string? notice = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         ip = ClientAddress.LimitKey(ip);
@@ -182,8 +186,8 @@ public sealed partial class OtpService(
             Phone = phone,
             RateKey = rateKey,
             AccountId = accountId,
-            // No phone means an unknown login ID: store a hash no code can produce.
-            CodeHash = phone is null ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : Hash(id, code),
+            // No phone (an unknown login ID) or a notice instead of a code: store a hash no code can produce.
+            CodeHash = phone is null || notice is not null ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : Hash(id, code),
             CreatedAt = now,
             ExpiresAt = now + Rules.CodeLifetime,
             Ip = ip,
@@ -198,7 +202,7 @@ public sealed partial class OtpService(
         {
             try
             {
-                await sms.SendAsync(phone, $"[오이콜] 인증번호 {code} ({(int)Rules.CodeLifetime.TotalMinutes}분 안에 입력하세요)", ct);
+                await sms.SendAsync(phone, notice ?? $"[오이콜] 인증번호 {code} ({(int)Rules.CodeLifetime.TotalMinutes}분 안에 입력하세요)", ct);
             }
             catch (SmsDeliveryException e)
             {
