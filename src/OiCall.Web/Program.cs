@@ -24,6 +24,8 @@ var services = builder.Services;
 // The app runs from its build output as well as from `dotnet run`; either way serve the static assets.
 builder.WebHost.UseStaticWebAssets();
 
+builder.AddWebSecurity();
+
 var dataDirectory = new DataDirectory(builder.Configuration, builder.Environment);
 services.AddSingleton(dataDirectory);
 services.AddSingleton(TimeProvider.System);
@@ -113,6 +115,7 @@ await DatabaseSetup.MigrateAsync(app.Services);
 await OperatorSeed.EnsureOperatorAsync(app.Services);
 await WarmUpAsync(app.Services);
 
+app.UseWebSecurity();
 app.UseRequestLocalization(Languages.Configure);
 // Machines (the API's clients and the SIP edge) get problem details; people get pages.
 static bool ForMachines(HttpContext context) => context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/telephony");
