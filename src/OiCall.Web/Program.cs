@@ -84,7 +84,7 @@ services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
         options.Events.OnValidatePrincipal = async context =>
         {
             var sessions = context.HttpContext.RequestServices.GetRequiredService<SessionService>();
-            if (Claims.SessionIdOf(context.Principal!) is not { } id || !await sessions.IsActiveAsync(id))
+            if (Claims.SessionIdOf(context.Principal!) is not { } id || !await sessions.IsActiveAsync(id, context.Principal!.IsInRole(Claims.OperatorRole)))
             {
                 context.RejectPrincipal();
                 await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

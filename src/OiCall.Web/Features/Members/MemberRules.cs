@@ -46,6 +46,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
 {
     public Task<List<Member>> ListAsync(Membership admin, string? search, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var query = db.Members.AsNoTracking().Where(m => m.BusinessId == admin.BusinessId);
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -68,6 +69,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
 
     public async Task<Member> AddAsync(Membership admin, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = NewMember(admin, ValidName(name), ValidPhone(phone));
         if (await db.Members.AnyAsync(m => m.BusinessId == admin.BusinessId && m.Phone == member.Phone, ct))
             throw new AppProblem(MemberErrors.AlreadyMember, "phone");
@@ -82,6 +84,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     /// <summary>What importing these contacts would do, row by row, before anything is added.</summary>
     public async Task<IReadOnlyList<ImportRow>> PlanImportAsync(Membership admin, IReadOnlyList<ContactRow> contacts, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         if (contacts.Count == 0) throw new AppProblem(MemberErrors.ImportEmpty);
         if (contacts.Count > ContactImport.MaxContacts) throw new AppProblem(MemberErrors.ImportTooLarge);
         var existing = (await db.Members.Where(m => m.BusinessId == admin.BusinessId).Select(m => m.Phone).ToListAsync(ct)).ToHashSet();
@@ -124,6 +127,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
 
     public async Task<Member> UpdateAsync(Membership admin, Guid memberId, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = await GetAsync(admin, memberId, ct);
         var changes = new List<string>();
         if (name is not null && ValidName(name) is var cleanName && cleanName != member.Name)
@@ -149,6 +153,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     /// <summary>관리자설정 / 관리자 해제. The last admin cannot be released.</summary>
     public async Task<Member> SetRoleAsync(Membership admin, Guid memberId, MemberRole role, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
         var member = await GetAsync(admin, memberId, ct);
@@ -164,6 +169,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     /// <summary>멤버삭제: soft, so history keeps the name. The last admin cannot be deleted.</summary>
     public async Task DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
         var member = await GetAsync(admin, memberId, ct);
@@ -178,6 +184,15 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     {
         if (!await db.Members.AnyAsync(m => m.BusinessId == businessId && m.Role == MemberRole.Admin && m.Id != memberId, ct))
             throw new AppProblem(MemberErrors.LastAdmin);
+    }
+
+    /// <summary>
+    /// Every change checks the role itself, whoever calls (a page handler, the API): a page's own
+    /// access check is not the last line, and a plain member may read (GetAsync) only themselves.
+    /// </summary>
+    public static void RequireAdmin(Membership caller)
+    {
+        if (!caller.Me.IsAdmin) throw new AppProblem(BusinessErrors.AdminOnly);
     }
 
     private Member NewMember(Membership admin, string name, string phone) => new()
