@@ -68,6 +68,7 @@ services.AddOptions<HousekeepingOptions>().BindConfiguration("Housekeeping");
 services.AddHostedService<LedgerHousekeeping>();
 OiCall.Web.Infrastructure.SipEdge.SipEdgeRegistration.AddSipEdge(services, builder.Configuration);
 services.AddOptions<AppOptions>().BindConfiguration("App");
+services.AddOptions<MemberOptions>().BindConfiguration("Members");
 
 services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
     .AddCookie(options =>

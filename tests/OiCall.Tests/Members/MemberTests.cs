@@ -13,7 +13,7 @@ public sealed class MemberTests
     {
         await using var app = await TestApp.StartAsync(provider);
         var owner = await app.PersonAsync("사장");
-        var business = await owner.CreateBusinessAsync("오이상사");
+        var business = await owner.CreateVerifiedBusinessAsync(app, "오이상사", "010-7000-8001");
 
         var added = await owner.AddMemberAsync(business.Id, "이직원", "01088889999");
         Assert.Equal(("이직원", "010-8888-9999", "Member"), (added.Name, added.PhoneDisplay, added.Role));

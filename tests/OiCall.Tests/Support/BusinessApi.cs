@@ -35,6 +35,19 @@ public static class BusinessApi
         return (await response.Content.ReadFromJsonAsync<BusinessDto>(Json))!;
     }
 
+    /// <summary>A business whose mobile main number is verified by its code (only such a business texts invites).</summary>
+    public static async Task<BusinessDto> CreateVerifiedBusinessAsync(this Person owner, TestApp app, string name, string mobileMainNumber)
+    {
+        var business = await owner.CreateBusinessAsync(name, mobileMainNumber);
+        var requested = await owner.Api.PostAsync($"/api/v1/businesses/{business.Id}/main-number/verification", null);
+        await requested.ShouldBe(HttpStatusCode.Accepted);
+        var sent = (await requested.Content.ReadFromJsonAsync<VerificationDto>(Json))!;
+        var confirmed = await owner.Api.PostAsJsonAsync($"/api/v1/businesses/{business.Id}/main-number/verification/confirm",
+            new { challengeId = sent.ChallengeId, code = app.LastCodeTo(mobileMainNumber) });
+        await confirmed.ShouldBe(HttpStatusCode.OK);
+        return business;
+    }
+
     public static async Task<MemberDto> AddMemberAsync(this Person admin, Guid businessId, string name, string phone)
     {
         var response = await admin.Api.PostAsJsonAsync($"/api/v1/businesses/{businessId}/members", new { name, phone });
