@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Localization;
 using OiCall.Web.Components;
@@ -33,9 +32,7 @@ services.AddHttpContextAccessor();
 services.AddOiCallDatabase();
 services.AddOiCallSms(builder.Configuration, builder.Environment);
 services.AddSingleton<ServerSecrets>();
-services.AddDataProtection()
-    .SetApplicationName("OiCall")
-    .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
+builder.AddOiCallDataProtection(dataDirectory);
 
 services.AddOptions<OtpOptions>().BindConfiguration("Otp");
 services.AddScoped<AuditLog>();
