@@ -165,7 +165,9 @@ public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider 
     private static string ValidName(string? name)
     {
         var clean = (name ?? "").Trim();
-        return clean.Length is 0 or > 60 ? throw new AppProblem(BusinessErrors.InvalidName, "name") : clean;
+        if (clean.Length is 0 or > 60) throw new AppProblem(BusinessErrors.InvalidName, "name");
+        // The name goes into members' invite texts.
+        return Infrastructure.Sms.SmsText.HasLink(clean) ? throw new AppProblem(Infrastructure.Sms.SmsText.LinkInName, "name") : clean;
     }
 
     private async Task<string> UsableMainNumberAsync(string? typed, Guid? businessId, CancellationToken ct)

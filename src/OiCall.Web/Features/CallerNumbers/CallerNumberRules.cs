@@ -15,6 +15,10 @@ public sealed class CallerNumberOptions
 {
     /// <summary>Documents are deleted this many days after the decision on their number.</summary>
     public int DocumentRetentionDays { get; set; } = 90;
+    /// <summary>Caller numbers one business may hold at once (deleted ones do not count).</summary>
+    public int MaxNumbersPerBusiness { get; set; } = 20;
+    /// <summary>Documents one caller number may hold (deleted ones do not count).</summary>
+    public int MaxDocumentsPerNumber { get; set; } = 10;
 }
 
 /// <summary>A caller number with its documents, as the admin and the operator see it.</summary>
@@ -49,12 +53,15 @@ public sealed class CallerNumberRules(
     /// <summary>Registers a number; a mobile one gets an SMS code at once (returned), any other waits for documents.</summary>
     public async Task<(CallerNumber Number, CodeSent? Code)> RegisterAsync(Membership admin, string? typedNumber, string? name, string ip, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         var number = ValidNumber(typedNumber);
         var cleanName = (name ?? "").Trim();
         if (cleanName.Length is 0 or > 60) throw new AppProblem(CallerNumberErrors.InvalidName, "name");
         await EnsureNotApprovedElsewhereAsync(number.E164, admin.BusinessId, ct);
         if (await db.CallerNumbers.AnyAsync(n => n.BusinessId == admin.BusinessId && n.Number == number.E164 && n.State != CallerNumberState.Deleted, ct))
             throw new AppProblem(CallerNumberErrors.AlreadyRegistered, "number");
+        if (await db.CallerNumbers.CountAsync(n => n.BusinessId == admin.BusinessId && n.State != CallerNumberState.Deleted, ct) >= options.Value.MaxNumbersPerBusiness)
+            throw new AppProblem(CallerNumberErrors.TooManyNumbers);
 
         var registered = CallerNumber.Register(admin.BusinessId, number, cleanName, admin.AccountId, Now);
         db.CallerNumbers.Add(registered);
@@ -95,6 +102,8 @@ public sealed class CallerNumberRules(
         if (!Enum.IsDefined(kind)) kind = DocumentKind.Other;
         if (file is null || file.Length == 0) throw new AppProblem(CallerNumberErrors.NoFile, "file");
         if (file.Length > MaxDocumentBytes) throw new AppProblem(CallerNumberErrors.TooLarge, "file");
+        if (await db.CallerNumberDocuments.CountAsync(d => d.CallerNumberId == number.Id && d.PurgedAt == null, ct) >= options.Value.MaxDocumentsPerNumber)
+            throw new AppProblem(CallerNumberErrors.TooManyDocuments);
 
         await using var buffer = new MemoryStream((int)file.Length);
         await file.CopyToAsync(buffer, ct);
@@ -216,6 +225,7 @@ public sealed class CallerNumberRules(
     /// <summary>The business's default caller number: approved ones only, or none.</summary>
     public async Task SetDefaultAsync(Membership admin, Guid? numberId, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         if (numberId is { } id) await ApprovedAsync(admin.BusinessId, id, ct);
         await db.Businesses.Where(b => b.Id == admin.BusinessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, numberId), ct);
         audit.Add("caller_number.default_set", admin.AccountId, numberId?.ToString(), null, admin.BusinessId);
@@ -225,6 +235,7 @@ public sealed class CallerNumberRules(
     /// <summary>A member's own caller number (approved only), or null to use the business default.</summary>
     public async Task SetForMemberAsync(Membership admin, Member member, Guid? numberId, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         if (numberId is { } id) await ApprovedAsync(admin.BusinessId, id, ct);
         await db.Members.Where(m => m.Id == member.Id && m.BusinessId == admin.BusinessId).ExecuteUpdateAsync(s => s.SetProperty(m => m.CallerNumberId, numberId), ct);
         audit.Add("caller_number.member_set", admin.AccountId, member.Id.ToString(), numberId?.ToString(), admin.BusinessId);
@@ -275,9 +286,12 @@ public sealed class CallerNumberRules(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private async Task<CallerNumber> OwnAsync(Membership admin, Guid numberId, CancellationToken ct) =>
-        await db.CallerNumbers.SingleOrDefaultAsync(n => n.Id == numberId && n.BusinessId == admin.BusinessId, ct)
+    private async Task<CallerNumber> OwnAsync(Membership admin, Guid numberId, CancellationToken ct)
+    {
+        MemberRules.RequireAdmin(admin);
+        return await db.CallerNumbers.SingleOrDefaultAsync(n => n.Id == numberId && n.BusinessId == admin.BusinessId, ct)
             ?? throw new AppProblem(CallerNumberErrors.NotFound);
+    }
 
     private async Task ApprovedAsync(Guid businessId, Guid numberId, CancellationToken ct)
     {

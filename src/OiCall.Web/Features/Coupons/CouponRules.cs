@@ -54,6 +54,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
     /// </summary>
     public async Task<ChargeResult> RedeemAsync(Membership admin, string? typed, string ip, CancellationToken ct = default)
     {
+        ip = ClientAddress.LimitKey(ip);
         await EnforceFailureLimitAsync(admin.AccountId, ip, ct);
         var reading = CouponCode.Read(typed, out var canonical);
         if (reading != CodeReading.Valid)

@@ -108,10 +108,5 @@ public sealed class History(AppDbContext db)
     private static DateTime SeoulDayStart(DateOnly day) => TimeZoneInfo.ConvertTimeToUtc(day.ToDateTime(TimeOnly.MinValue), Seoul);
 
     // Quote every cell that could break the row, and defuse spreadsheet formulas.
-    private static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return "";
-        var safe = value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
-        return "\"" + safe.Replace("\"", "\"\"") + "\"";
-    }
+    private static string Cell(string? value) => CsvCell.Escape(value);
 }

@@ -59,6 +59,8 @@ public static class MemberErrors
 {
     public static readonly ErrorInfo NotFound = new("member_not_found", 404,
         "멤버를 찾을 수 없습니다.", "Member not found.");
+    public static readonly ErrorInfo TooManyInvites = new("too_many_invites", 429,
+        "오늘 등록할 수 있는 멤버 수(초대 문자)를 넘었습니다.", "This business has added as many members (invites) as it may today.");
     public static readonly ErrorInfo InvalidName = new("invalid_member_name", 400,
         "이름을 1~50자로 입력하세요.", "Enter a name of 1–50 characters.");
     public static readonly ErrorInfo InvalidPhone = new("invalid_member_phone", 400,

@@ -41,12 +41,19 @@ public sealed class AppOptions
     public string PublicUrl { get; set; } = "http://127.0.0.1:5080";
 }
 
+public sealed class MemberOptions
+{
+    /// <summary>Members (each one invite by text) a business may add in 24 hours.</summary>
+    public int MaxInvitesPerDay { get; set; } = 200;
+}
+
 /// <summary>Members of a business (STEP 3, STEP 6): add by hand or from contacts, edit, make admin, delete.</summary>
 public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider clock, BusinessAccess access, ISmsSender sms,
-    IOptions<AppOptions> app, LedgerService ledger, ILogger<MemberRules> logger)
+    IOptions<AppOptions> app, LedgerService ledger, IOptions<MemberOptions> limits, ILogger<MemberRules> logger)
 {
     public Task<List<Member>> ListAsync(Membership admin, string? search, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var query = db.Members.AsNoTracking().Where(m => m.BusinessId == admin.BusinessId);
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -69,20 +76,23 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
 
     public async Task<Member> AddAsync(Membership admin, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = NewMember(admin, ValidName(name), ValidPhone(phone));
         if (await db.Members.AnyAsync(m => m.BusinessId == admin.BusinessId && m.Phone == member.Phone, ct))
             throw new AppProblem(MemberErrors.AlreadyMember, "phone");
+        await EnforceInviteCapAsync(admin, 1, ct);
         member.AccountId = await AccountIdForAsync(member.Phone, ct);
         db.Members.Add(member);
         audit.Add("member.added", admin.AccountId, member.Name, KoreanPhone.Masked(member.Phone), admin.BusinessId);
         await SaveRefusingDuplicatesAsync(ct);
-        await InviteAsync(admin.Business, [member], ct);
+        if (MayInvite(admin.Business)) await InviteAsync(admin.Business, [member], ct);
         return member;
     }
 
     /// <summary>What importing these contacts would do, row by row, before anything is added.</summary>
     public async Task<IReadOnlyList<ImportRow>> PlanImportAsync(Membership admin, IReadOnlyList<ContactRow> contacts, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         if (contacts.Count == 0) throw new AppProblem(MemberErrors.ImportEmpty);
         if (contacts.Count > ContactImport.MaxContacts) throw new AppProblem(MemberErrors.ImportTooLarge);
         var existing = (await db.Members.Where(m => m.BusinessId == admin.BusinessId).Select(m => m.Phone).ToListAsync(ct)).ToHashSet();
@@ -94,7 +104,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             var raw = (contact.Phone ?? "").Trim();
             var number = KoreanPhone.Parse(raw);
             var outcome =
-                name.Length is 0 or > 50 || number is null ? ImportOutcome.Malformed
+                name.Length is 0 or > 50 || number is null || SmsText.HasLink(name) ? ImportOutcome.Malformed
                 : !number.Value.IsMobile ? ImportOutcome.NotMobile
                 : existing.Contains(number.Value.E164) ? ImportOutcome.AlreadyMember
                 : !seen.Add(number.Value.E164) ? ImportOutcome.DuplicateInFile
@@ -108,6 +118,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     public async Task<IReadOnlyList<ImportRow>> ImportAsync(Membership admin, IReadOnlyList<ContactRow> contacts, CancellationToken ct = default)
     {
         var plan = await PlanImportAsync(admin, contacts, ct);
+        await EnforceInviteCapAsync(admin, plan.Count(r => r.Outcome == ImportOutcome.Add), ct);
         var added = new List<Member>();
         foreach (var row in plan.Where(r => r.Outcome == ImportOutcome.Add))
         {
@@ -119,12 +130,13 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         if (added.Count == 0) return plan;
         audit.Add("member.imported", admin.AccountId, $"{added.Count} added", $"{plan.Count - added.Count} skipped", admin.BusinessId);
         await SaveRefusingDuplicatesAsync(ct);
-        await InviteAsync(admin.Business, added, ct);
+        if (MayInvite(admin.Business)) await InviteAsync(admin.Business, added, ct);
         return plan;
     }
 
     public async Task<Member> UpdateAsync(Membership admin, Guid memberId, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = await GetAsync(admin, memberId, ct);
         var changes = new List<string>();
         if (name is not null && ValidName(name) is var cleanName && cleanName != member.Name)
@@ -150,6 +162,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     /// <summary>관리자로 지정 / 관리자 해제. The last admin cannot be released.</summary>
     public async Task<Member> SetRoleAsync(Membership admin, Guid memberId, MemberRole role, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
         var member = await GetAsync(admin, memberId, ct);
@@ -169,6 +182,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     /// </summary>
     public async Task<long> DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = await GetAsync(admin, memberId, ct);
         await ledger.EnsureMemberAccountsAsync(admin.BusinessId, member.Id, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -190,6 +204,37 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         if (!await db.Members.AnyAsync(m => m.BusinessId == businessId && m.Role == MemberRole.Admin && m.Id != memberId, ct))
             throw new AppProblem(MemberErrors.LastAdmin);
     }
+
+    /// <summary>
+    /// Every change checks the role itself, whoever calls (a page handler, the API): a page's own
+    /// access check is not the last line, and a plain member may read (GetAsync) only themselves.
+    /// </summary>
+    public static void RequireAdmin(Membership caller)
+    {
+        if (!caller.Me.IsAdmin) throw new AppProblem(BusinessErrors.AdminOnly);
+    }
+
+    /// <summary>
+    /// Each member added is one text from the service's number: a business may add (and so
+    /// invite) at most Members:MaxInvitesPerDay in 24 hours, members deleted since included.
+    /// </summary>
+    private async Task EnforceInviteCapAsync(Membership admin, int adding, CancellationToken ct)
+    {
+        if (adding == 0) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now.AddDays(-1);
+        var max = limits.Value.MaxInvitesPerDay;
+        var recent = await db.Members.IgnoreQueryFilters().Where(m => m.BusinessId == admin.BusinessId && m.CreatedAt > since)
+            .OrderBy(m => m.CreatedAt).Select(m => m.CreatedAt).ToListAsync(ct);
+        if (recent.Count + adding <= max) return;
+        // A place frees up when the oldest of the day's additions is a day old.
+        var freeAt = recent.Count + adding - max <= recent.Count ? recent[recent.Count + adding - max - 1].AddDays(1) : now.AddDays(1);
+        var wait = freeAt - now;
+        throw new AppProblem(MemberErrors.TooManyInvites, retryAfter: wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait);
+    }
+
+    /// <summary>Only a business whose main number is verified texts invites: nobody can use the service's number in the name of a business they made up.</summary>
+    private static bool MayInvite(Business business) => business.MainNumberState == MainNumberState.Verified;
 
     private Member NewMember(Membership admin, string name, string phone) => new()
     {
@@ -251,7 +296,8 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     private static string ValidName(string? name)
     {
         var clean = (name ?? "").Trim();
-        return clean.Length is 0 or > 50 ? throw new AppProblem(MemberErrors.InvalidName, "name") : clean;
+        if (clean.Length is 0 or > 50) throw new AppProblem(MemberErrors.InvalidName, "name");
+        return SmsText.HasLink(clean) ? throw new AppProblem(SmsText.LinkInName, "name") : clean;
     }
 
     private static string ValidPhone(string? phone) =>
