@@ -24,7 +24,8 @@ public sealed class OwnerAndMemberTests
     {
         await using var app = await TestApp.StartAsync(realServer: true);
         var owner = await app.PersonAsync("김대표");
-        var business = await owner.CreateBusinessAsync("오이상사");
+        // Invites go out only once the business's main number is verified.
+        var business = await owner.CreateVerifiedBusinessAsync(app, "오이상사", "010-4848-0001");
         await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
 
         // The invite says where to go, what to type and that no sign-up is needed.

@@ -12,8 +12,8 @@ using OiCall.Web.Data;
 namespace OiCall.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261125210102_HistoryIndexes")]
-    partial class HistoryIndexes
+    [Migration("20261203155457_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -238,6 +238,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("uuid");
 
+                    b.Property<long?>("DailyCallCapSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<Guid?>("DefaultCallerNumberId")
                         .HasColumnType("uuid");
 
@@ -265,6 +268,9 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .HasColumnType("character varying(300)");
 
                     b.Property<int>("MainNumberState")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxCallsPerMember")
                         .HasColumnType("integer");
 
                     b.Property<long>("MemberLowBalanceWarningSeconds")
@@ -512,6 +518,42 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.ToTable("CouponFailures");
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("RingSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("RingGroups");
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.HasKey("BusinessId", "MemberId");
+
+                    b.ToTable("RingGroupMembers");
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.CallHold", b =>
                 {
                     b.Property<Guid>("Id")
@@ -647,12 +689,10 @@ namespace OiCall.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId");
-
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
 
-                    b.HasIndex("ToAccountId");
+                    b.HasIndex("BusinessId", "At");
 
                     b.HasIndex("BusinessId", "Id")
                         .HasDatabaseName("IX_LedgerEntries_Distributions")
@@ -717,6 +757,33 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.ToTable("Members");
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Retention.RetentionRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("RetentionRecords");
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Telephony.CallRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -762,7 +829,7 @@ namespace OiCall.Web.Data.Migrations.Postgres
                     b.Property<long>("GrantedSeconds")
                         .HasColumnType("bigint");
 
-                    b.Property<Guid>("MemberId")
+                    b.Property<Guid?>("MemberId")
                         .HasColumnType("uuid");
 
                     b.Property<int>("Outcome")
@@ -888,6 +955,15 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroupMember", b =>
+                {
+                    b.HasOne("OiCall.Web.Features.Inbound.RingGroup", null)
+                        .WithMany("Members")
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OiCall.Web.Features.Ledger.LedgerEntry", b =>
                 {
                     b.HasOne("OiCall.Web.Features.Ledger.LedgerAccount", null)
@@ -914,6 +990,11 @@ namespace OiCall.Web.Data.Migrations.Postgres
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("OiCall.Web.Features.Inbound.RingGroup", b =>
+                {
+                    b.Navigation("Members");
                 });
 #pragma warning restore 612, 618
         }
