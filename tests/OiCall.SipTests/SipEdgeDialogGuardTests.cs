@@ -166,6 +166,31 @@ public sealed partial class SipEdgeDialogGuardTests(SipEdgeFixture edge) : IClas
         Assert.Equal(0, balance.Held);
     }
 
+    [Fact]
+    public async Task A_call_the_control_plane_refused_may_be_tried_again_on_its_Call_ID()
+    {
+        SipEdgeFixture.RequireTools();
+        var caller = await SipEdgeFixture.CallerAsync(edge.App, walletSeconds: 0);
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        using var app = new SipProbe("127.0.0.45", edge.EdgePort);
+        var callId = $"retry-{Guid.NewGuid():N}";
+        var tag = Guid.NewGuid().ToString("N");
+
+        // No minutes, twice: the second attempt is answered by the control plane again, not as a second call.
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var invite = Invite(app, callId, tag, "0212345678", 10 * attempt + 1);
+            var challenge = await app.AskAsync(invite);
+            Assert.True(challenge is not null && SipProbe.Status(challenge) == 407, challenge + edge.Edge.RecentLog);
+            app.Send(Ack(app, invite, challenge!));
+            var authorized = Invite(app, callId, tag, "0212345678", 10 * attempt + 2, Credentials(app, challenge!, caller));
+            var answer = await app.AskAsync(authorized, TimeSpan.FromSeconds(5));
+            Assert.True(answer is not null && SipProbe.StatusLine(answer) == "SIP/2.0 402 No minutes left", $"attempt {attempt + 1}: {answer}\n{edge.Edge.RecentLog}");
+            app.Send(Ack(app, authorized, answer!));
+        }
+        Assert.Empty(carrier.Received());
+    }
+
     private static string Invite(SipProbe app, string callId, string fromTag, string dialled, int cseq, string extra = "") =>
         $"INVITE sip:{dialled}@{app.Edge} SIP/2.0\r\n" +
         $"Via: SIP/2.0/UDP {app.Local.Address}:{app.Local.Port};branch=z9hG4bK-{Guid.NewGuid():N}\r\n" +
