@@ -52,6 +52,9 @@ public sealed class BenchHost : IAsyncDisposable
             ["Database:ConnectionString"] = connectionString,
             // Calls ask for what the hold+settle measurement holds (Workloads.WantedSeconds).
             ["Sip:MaxCallSeconds"] = Workloads.WantedSeconds.ToString(CultureInfo.InvariantCulture),
+            // Every authorized call is sealed to this key (its private half is thrown away).
+            ["Retention:PublicKey"] = Convert.ToBase64String(Sodium.PublicKeyBox.GenerateKeyPair().PublicKey),
+            ["Retention:KeyId"] = "bench",
         });
 
         // The same registrations as src/OiCall.Web/Program.cs, limited to what the ledger, coupons, history and call authorization use.
@@ -69,6 +72,7 @@ public sealed class BenchHost : IAsyncDisposable
         services.AddOptions<SipOptions>().BindConfiguration("Sip");
         services.AddScoped<CallSetup>();
         services.AddScoped<CallEnds>();
+        OiCall.Web.Features.Retention.RetentionRegistration.AddRetention(services, builder.Environment);
         // Counts statements only inside RoundTripCounter.Record blocks; outside them it costs one AsyncLocal read.
         services.ConfigureDbContext<SqliteAppDbContext>(o => o.AddInterceptors(RoundTrips));
         services.ConfigureDbContext<PostgresAppDbContext>(o => o.AddInterceptors(RoundTrips));

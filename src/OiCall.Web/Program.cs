@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Localization;
 using OiCall.Web.Components;
@@ -24,6 +23,8 @@ var services = builder.Services;
 // The app runs from its build output as well as from `dotnet run`; either way serve the static assets.
 builder.WebHost.UseStaticWebAssets();
 
+builder.AddWebSecurity();
+
 var dataDirectory = new DataDirectory(builder.Configuration, builder.Environment);
 services.AddSingleton(dataDirectory);
 services.AddSingleton(TimeProvider.System);
@@ -31,9 +32,7 @@ services.AddHttpContextAccessor();
 services.AddOiCallDatabase();
 services.AddOiCallSms(builder.Configuration, builder.Environment);
 services.AddSingleton<ServerSecrets>();
-services.AddDataProtection()
-    .SetApplicationName("OiCall")
-    .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory.Path, "keys")));
+builder.AddOiCallDataProtection(dataDirectory);
 
 services.AddOptions<OtpOptions>().BindConfiguration("Otp");
 services.AddScoped<AuditLog>();
@@ -65,8 +64,10 @@ services.AddOptions<CallerNumberOptions>().BindConfiguration("CallerNumbers");
 services.AddSingleton<OiCall.Web.Infrastructure.Files.IDocumentStore, OiCall.Web.Infrastructure.Files.DiskDocumentStore>();
 services.AddOptions<HousekeepingOptions>().BindConfiguration("Housekeeping");
 services.AddHostedService<LedgerHousekeeping>();
+OiCall.Web.Features.Retention.RetentionRegistration.AddRetention(services, builder.Environment);
 OiCall.Web.Infrastructure.SipEdge.SipEdgeRegistration.AddSipEdge(services, builder.Configuration);
 services.AddOptions<AppOptions>().BindConfiguration("App");
+services.AddOptions<MemberOptions>().BindConfiguration("Members");
 
 services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
     .AddCookie(options =>
@@ -83,7 +84,7 @@ services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
         options.Events.OnValidatePrincipal = async context =>
         {
             var sessions = context.HttpContext.RequestServices.GetRequiredService<SessionService>();
-            if (Claims.SessionIdOf(context.Principal!) is not { } id || !await sessions.IsActiveAsync(id))
+            if (Claims.SessionIdOf(context.Principal!) is not { } id || !await sessions.IsActiveAsync(id, context.Principal!.IsInRole(Claims.OperatorRole)))
             {
                 context.RejectPrincipal();
                 await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
@@ -114,6 +115,7 @@ await DatabaseSetup.MigrateAsync(app.Services);
 await OperatorSeed.EnsureOperatorAsync(app.Services);
 await WarmUpAsync(app.Services);
 
+app.UseWebSecurity();
 app.UseRequestLocalization(Languages.Configure);
 // Machines (the API's clients and the SIP edge) get problem details; people get pages.
 static bool ForMachines(HttpContext context) => context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/telephony");
@@ -131,6 +133,7 @@ app.UseWhen(context => !ForMachines(context), pages =>
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
+app.Use(UploadLimit.RefuseOversizedAsync);
 app.UseAntiforgery();
 // After authorization, so it knows the API caller; before the endpoints, so a retry never reaches them.
 app.UseMiddleware<IdempotencyMiddleware>();

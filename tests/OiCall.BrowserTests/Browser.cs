@@ -45,7 +45,7 @@ public static class Browser
     {
         await page.GotoAsync("/login");
         await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync(identifier);
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
         await page.GetByLabel("인증번호").FillAsync(await SignUpAndLoginTests.ReadCodeFromOutboxAsync(context, phone));
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
     }

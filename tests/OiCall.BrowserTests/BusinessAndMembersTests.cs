@@ -22,7 +22,7 @@ public sealed class BusinessAndMembersTests
 
         await page.GotoAsync("/login");
         await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync("ownerkim");
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
         await page.GetByLabel("인증번호").FillAsync(await SignUpAndLoginTests.ReadCodeFromOutboxAsync(context, "010-3131-4141"));
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
 
@@ -41,6 +41,9 @@ public sealed class BusinessAndMembersTests
         await page.GetByLabel("휴대폰 번호").FillAsync("010-7272-8383");
         await page.GetByRole(AriaRole.Button, new() { Name = "등록", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다");
+        // Still on the form, empty, for the next person.
+        await Expect(page.GetByLabel("이름", new() { Exact = true })).ToHaveValueAsync("");
+        await page.GetByRole(AriaRole.Link, new() { Name = "‹ 멤버 목록" }).ClickAsync();
         await Expect(page.Locator(".member-name", new() { HasText = "이손님" })).ToBeVisibleAsync();
 
         // …and one from a .vcf file, previewed before it is added.
@@ -54,11 +57,11 @@ public sealed class BusinessAndMembersTests
         await Expect(page.Locator(".member-name")).ToHaveCountAsync(3);
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("admin-home"), FullPage = true });
 
-        // STEP 6: promote one to admin through 더보기 → 관리자설정.
+        // STEP 6: promote one to admin through 더보기 → 관리자로 지정.
         await page.Locator(".member-name", new() { HasText = "이손님" }).ClickAsync();
         await page.GetByLabel("더보기").ClickAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-more-menu") });
-        await page.GetByRole(AriaRole.Button, new() { Name = "관리자설정" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "관리자로 지정" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("관리자로 설정되었습니다.");
         await Expect(page.Locator("[data-role=Admin]")).ToBeVisibleAsync();
         await page.GetByLabel("더보기").ClickAsync();

@@ -23,7 +23,7 @@ public sealed partial class SignUpAndLoginTests
         await page.GetByLabel("아이디").FillAsync("parkmanager");
         await page.GetByLabel("이름").FillAsync("박과장");
         await page.GetByLabel("휴대폰 번호").FillAsync("010-2222-3333");
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
         await page.GetByLabel("인증번호").FillAsync(await ReadCodeFromOutboxAsync(context, "010-2222-3333"));
         await page.GetByRole(AriaRole.Button, new() { Name = "가입 완료" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "안녕하세요, 박과장님" })).ToBeVisibleAsync();
@@ -33,7 +33,7 @@ public sealed partial class SignUpAndLoginTests
         await page.GetByRole(AriaRole.Button, new() { Name = "로그아웃" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "로그인" })).ToBeVisibleAsync();
         await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync("parkmanager");
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
         await page.GetByLabel("인증번호").FillAsync(await ReadCodeFromOutboxAsync(context, "010-2222-3333"));
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
 
@@ -65,7 +65,7 @@ public sealed partial class SignUpAndLoginTests
 
         await page.GotoAsync("/login");
         await page.GetByLabel("아이디 또는 휴대폰 번호").FillAsync("operator");
-        await page.GetByRole(AriaRole.Button, new() { Name = "전화인증" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "인증번호 받기" }).ClickAsync();
         var right = await ReadCodeFromOutboxAsync(context, "010-9999-0000");
         await page.GetByLabel("인증번호").FillAsync(right == "000000" ? "111111" : "000000");
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();

@@ -17,6 +17,7 @@ public static class Flash
         ["member-added"] = ("새로운 멤버가 등록되었습니다", "A new member has been registered"),
         ["member-updated"] = ("멤버 정보가 저장되었습니다.", "The member has been saved."),
         ["member-deleted"] = ("멤버가 삭제되었습니다.", "The member has been deleted."),
+        ["member-deleted-returned"] = ("멤버가 삭제되었습니다. 남은 시간({0})은 업체의 통화가능 시간으로 돌아갔습니다.", "The member has been deleted. Their {0} left returned to the business's callable time."),
         ["admin-set"] = ("관리자로 설정되었습니다.", "The member is now an admin."),
         ["admin-released"] = ("관리자가 해제되었습니다.", "The member is no longer an admin."),
         ["main-number-verified"] = ("대표번호 인증완료", "Main number verified"),
@@ -27,6 +28,7 @@ public static class Flash
         ["caller-number-code-sent"] = ("인증번호를 보냈습니다.", "A code has been sent."),
         ["caller-number-proven"] = ("번호 확인이 끝났습니다. 서류를 올려주세요.", "The number is confirmed. Upload the documents."),
         ["document-uploaded"] = ("서류를 올렸습니다.", "The document has been uploaded."),
+        ["document-removed"] = ("서류를 삭제했습니다.", "The document has been removed."),
         ["caller-number-submitted"] = ("심사를 요청했습니다.", "Submitted for review."),
         ["caller-number-deleted"] = ("발신번호가 삭제되었습니다.", "The caller number has been deleted."),
         ["caller-number-default"] = ("기본 발신번호를 저장했습니다.", "The default caller number has been saved."),
@@ -34,6 +36,9 @@ public static class Flash
         ["member-caller-number"] = ("멤버의 발신번호를 저장했습니다.", "The member's caller number has been saved."),
         ["main-number-requested"] = ("인증요청이 접수되었습니다. 운영자가 확인 후 인증합니다.", "Verification requested. An operator will check the number."),
     };
+
+    /// <summary>Messages whose number is seconds, shown as minutes and seconds.</summary>
+    private static readonly HashSet<string> DurationKeys = ["member-deleted-returned"];
 
     public static string To(string path, string key) => QueryHelpers.AddQueryString(path, "m", key);
 
@@ -43,6 +48,7 @@ public static class Flash
 
     public static string? TextFor(string? key, long? number = null) =>
         key is not null && Messages.TryGetValue(key, out var text)
-            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Infrastructure.Text.Pick(text.Ko, text.En), number ?? 0)
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, Infrastructure.Text.Pick(text.Ko, text.En),
+                DurationKeys.Contains(key) ? Features.Postpaid.StatementView.Duration(number ?? 0) : number ?? 0)
             : null;
 }

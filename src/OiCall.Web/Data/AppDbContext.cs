@@ -34,6 +34,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Infrastructure.IdempotentRequest> IdempotentRequests => Set<Infrastructure.IdempotentRequest>();
     public DbSet<Features.Inbound.RingGroup> RingGroups => Set<Features.Inbound.RingGroup>();
     public DbSet<Features.Inbound.RingGroupMember> RingGroupMembers => Set<Features.Inbound.RingGroupMember>();
+    public DbSet<Features.Retention.RetentionRecord> RetentionRecords => Set<Features.Retention.RetentionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);

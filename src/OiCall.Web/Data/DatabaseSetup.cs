@@ -100,7 +100,7 @@ public sealed class DataDirectory
     {
         var configured = configuration["Data:Directory"] ?? "data";
         Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(environment.ContentRootPath, configured));
-        Directory.CreateDirectory(Path);
+        OiCall.Web.Infrastructure.PrivateFiles.CreateDirectory(Path);
     }
 
     public string Path { get; }

@@ -27,13 +27,11 @@ public sealed class ServerSecrets(IConfiguration configuration, DataDirectory da
     private byte[] Load(string name)
     {
         if (configuration[$"Secrets:{name}"] is { Length: > 0 } configured) return Convert.FromBase64String(configured);
-        var folder = Path.Combine(dataDirectory.Path, "secrets");
-        Directory.CreateDirectory(folder);
+        var folder = PrivateFiles.CreateDirectory(Path.Combine(dataDirectory.Path, "secrets"));
         var file = Path.Combine(folder, name + ".key");
         if (File.Exists(file)) return Convert.FromBase64String(File.ReadAllText(file).Trim());
         var key = RandomNumberGenerator.GetBytes(32);
-        File.WriteAllText(file, Convert.ToBase64String(key));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return key;
+        // Another instance on the same directory may have been first: then its key is the key.
+        return PrivateFiles.TryCreate(file, Convert.ToBase64String(key)) ? key : Convert.FromBase64String(File.ReadAllText(file).Trim());
     }
 }

@@ -5,6 +5,8 @@
   const form = document.getElementById('contacts-form');
   if (!button || !form || !('contacts' in navigator) || !('ContactsManager' in window)) return;
   button.hidden = false;
+  const note = document.getElementById('no-contact-picker');
+  if (note) note.hidden = true;
   button.addEventListener('click', async () => {
     try {
       const picked = await navigator.contacts.select(['name', 'tel'], { multiple: true });

@@ -1,7 +1,7 @@
 // OiCall service worker: pages always come from the network (balances must be live);
 // when the network is gone, a small offline page says so instead of the browser's error.
-const CACHE = 'oicall-shell-v1';
-const SHELL = ['/offline.html', '/icons/icon-192.png', '/manifest.webmanifest'];
+const CACHE = 'oicall-shell-v2';
+const SHELL = ['/offline.html', '/offline.css', '/icons/icon-192.png', '/manifest.webmanifest'];
 
 self.addEventListener('install', event => {
   event.waitUntil(caches.open(CACHE).then(cache => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -76,19 +76,20 @@ public sealed class SignUpTests
     }
 
     [Fact]
-    public async Task A_taken_id_or_number_is_refused_and_the_first_account_is_untouched()
+    public async Task A_taken_id_or_number_never_gets_an_account_and_the_first_account_is_untouched()
     {
         await using var app = await TestApp.StartAsync();
         await app.SignUpAsync("owner", "주인", "010-3333-4444");
 
-        var sameId = await app.Client().PostAsJsonAsync("/api/v1/accounts", new { loginId = "OWNER", name = "다른사람", phone = "010-3333-5555" });
-        await sameId.ShouldBeProblem(HttpStatusCode.Conflict, "login_id_taken");
-        var sameNumber = await app.Client().PostAsJsonAsync("/api/v1/accounts", new { loginId = "other", name = "다른사람", phone = "01033334444" });
-        await sameNumber.ShouldBeProblem(HttpStatusCode.Conflict, "phone_taken");
+        var sameId = await app.Client().SignUpStartAsync("OWNER", "다른사람", "010-3333-5555");
+        await (await app.Client().VerifyAsync(sameId.ChallengeId, app.LastCodeTo("010-3333-5555"))).ShouldBeProblem(HttpStatusCode.Conflict, "login_id_taken");
+        var sameNumber = await app.Client().SignUpStartAsync("other", "다른사람", "01033334444");
+        await (await app.Client().VerifyAsync(sameNumber.ChallengeId, "123456")).ShouldBeProblem(HttpStatusCode.BadRequest, "code_rejected");
 
         await using var db = app.Db();
         var account = await db.Accounts.SingleAsync(a => a.LoginId == "owner");
         Assert.Equal("주인", account.Name);
+        Assert.Equal(0, await db.Accounts.CountAsync(a => a.LoginId == "other" || a.Phone == "+821033335555"));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class BusinessTests
         var listed = Assert.Single(await owner.BusinessesAsync());
         Assert.Equal(("오이상사", "Admin", true, 1), (listed.Name, listed.MyRole, listed.IsCurrent, listed.MemberCount));
         var me = Assert.Single(await owner.MembersAsync(business.Id));
-        Assert.Equal(("김사장", "Admin", true), (me.Name, me.Role, me.HasAccount));
+        Assert.Equal(("김사장", "Admin"), (me.Name, me.Role));
     }
 
     [Theory]

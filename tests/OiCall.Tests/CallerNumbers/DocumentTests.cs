@@ -42,6 +42,57 @@ public sealed class DocumentTests
     }
 
     [Fact]
+    public async Task A_body_far_over_the_limit_answers_the_413_problem_not_a_500_and_the_web_form_returns_to_its_page_with_the_message()
+    {
+        var (app, owner, business, number) = await SetUpAsync();
+        await using var _ = app;
+        var twelveMegabytes = new byte[12 * 1024 * 1024];
+        CallerNumberCalls.Pdf.CopyTo(twelveMegabytes, 0);
+
+        await (await owner.UploadAsync(business.Id, number.Id, twelveMegabytes)).ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge, "document_too_large");
+
+        // The web form (cookie session, antiforgery) is sent back to the number's page with the reason.
+        var browser = app.Client();
+        await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
+        var page = await browser.GetStringAsync($"/caller-numbers/{number.Id}");
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(WebLogin.HiddenValue(page, "__RequestVerificationToken")), "__RequestVerificationToken" },
+            { new ByteArrayContent(twelveMegabytes), "file", "scan.pdf" },
+        };
+        var response = await browser.PostAsync($"/caller-numbers/{number.Id}/documents", form);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"/caller-numbers/{number.Id}?err=document_too_large", response.Headers.Location!.OriginalString);
+        Assert.Contains("10MB 이하", await browser.GetStringAsync(response.Headers.Location.OriginalString));
+        Assert.Empty(app.ServerErrors.Errors);
+    }
+
+    [Fact]
+    public async Task A_mistaken_document_is_removed_before_review_but_not_once_in_review()
+    {
+        var (app, owner, business, number) = await SetUpAsync();
+        await using var _ = app;
+        var wrong = await owner.UploadAsync(business.Id, number.Id, CallerNumberCalls.Pdf, "엉뚱한서류.pdf");
+        await wrong.ShouldBe(HttpStatusCode.Created);
+        var wrongId = (await wrong.Content.ReadFromJsonAsync<DocumentDto>(BusinessApi.Json))!.Id;
+
+        await (await owner.Api.DeleteAsync($"{CallerNumberCalls.Base(business.Id)}/{number.Id}/documents/{wrongId}")).ShouldBe(HttpStatusCode.NoContent);
+        Assert.Empty((await owner.GetNumberAsync(business.Id, number.Id)).Documents);
+        Assert.Empty(Directory.EnumerateFiles(app.DataDirectory, "*.pdf", SearchOption.AllDirectories));
+        await (await owner.SubmitAsync(business.Id, number.Id)).ShouldBeProblem(HttpStatusCode.Conflict, "usage_certificate_missing");
+
+        await (await owner.UploadAsync(business.Id, number.Id, CallerNumberCalls.Pdf)).ShouldBe(HttpStatusCode.Created);
+        await (await owner.SubmitAsync(business.Id, number.Id)).ShouldBe(HttpStatusCode.OK);
+        var inReview = (await owner.GetNumberAsync(business.Id, number.Id)).Documents.Single();
+        await (await owner.Api.DeleteAsync($"{CallerNumberCalls.Base(business.Id)}/{number.Id}/documents/{inReview.Id}")).ShouldBeProblem(HttpStatusCode.Conflict, "caller_number_state");
+
+        // Another business's admin cannot reach it.
+        var stranger = await app.PersonAsync("남");
+        var theirs = await stranger.CreateBusinessAsync("남의 가게");
+        await (await stranger.Api.DeleteAsync($"{CallerNumberCalls.Base(theirs.Id)}/{number.Id}/documents/{inReview.Id}")).ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task A_path_in_the_file_name_is_only_a_label()
     {
         var (app, owner, business, number) = await SetUpAsync();

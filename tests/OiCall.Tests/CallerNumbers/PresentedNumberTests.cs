@@ -19,7 +19,9 @@ public sealed class PresentedNumberTests
         var pending = await owner.RegisterNumberAsync(business.Id, "031-777-8888", "지점");
         var presentedUrl = $"/api/v1/businesses/{business.Id}/members/{member.Id}/caller-number";
 
-        Assert.Null((await owner.Api.GetFromJsonAsync<PresentedDto>(presentedUrl, BusinessApi.Json))!.Number);
+        // The first approved number became the default by itself; the second did not replace it.
+        Assert.Equal("02-555-1234", (await owner.Api.GetFromJsonAsync<PresentedDto>(presentedUrl, BusinessApi.Json))!.NumberDisplay);
+        Assert.False((await owner.GetNumberAsync(business.Id, sales.Id)).IsDefault);
 
         var defaultUrl = $"{CallerNumberCalls.Base(business.Id)}/default";
         await (await owner.Api.PutAsJsonAsync(defaultUrl, new { callerNumberId = pending.Id })).ShouldBeProblem(HttpStatusCode.Conflict, "caller_number_not_approved");

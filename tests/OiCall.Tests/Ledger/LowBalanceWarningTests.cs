@@ -45,4 +45,19 @@ public sealed class LowBalanceWarningTests
         Assert.Equal((1800L, false), ((await owner.BalanceAsync(business.Id)).LowBalanceWarningSeconds, (await owner.BalanceAsync(business.Id)).Low));
         Assert.Contains("member-time\">20분", await browser.GetStringAsync("/"));
     }
+
+    [Fact]
+    public async Task At_zero_minutes_the_home_says_there_is_none_rather_than_little()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장");
+        await owner.CreateBusinessAsync("가게");
+        var browser = app.Client();
+        await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
+
+        var home = await browser.GetStringAsync("/");
+
+        Assert.Contains("통화가능 시간이 없습니다. 충전하세요.", home);
+        Assert.DoesNotContain("얼마 남지 않았습니다", home);
+    }
 }

@@ -87,6 +87,40 @@ public sealed class MemberImportTests
     }
 
     [Fact]
+    public async Task Pasted_lines_of_a_name_a_space_and_a_number_are_read()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장");
+        var business = await owner.CreateBusinessAsync("가게");
+
+        var result = await UploadAsync(owner, business.Id, Encoding.UTF8.GetBytes("홍길동 01012345678\n김 철수 010 2345 6789\n이름만\n"), "붙여넣기.txt", preview: true);
+
+        Assert.Equal(
+            [("홍길동", "010-1234-5678", "Add"), ("김 철수", "010-2345-6789", "Add"), ("이름만", null, "Malformed")],
+            result.Rows.Select(r => (r.Name, r.PhoneDisplay, r.Outcome)));
+    }
+
+    [Fact]
+    public async Task Where_the_contact_picker_is_missing_the_page_explains_the_file_import_instead()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장");
+        await owner.CreateBusinessAsync("가게");
+        var browser = app.Client();
+        await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
+
+        var page = await browser.GetStringAsync("/members/new");
+        var css = await browser.GetStringAsync("/app.css");
+        var script = await browser.GetStringAsync("/members.js");
+
+        // The picker's button starts hidden (and hidden wins over .button's display); the explanation shows until the script finds the picker.
+        Assert.Matches("<button type=\"button\" class=\"button primary\" id=\"pick-contacts\" hidden", page);
+        Assert.Matches("<p class=\"muted small\" id=\"no-contact-picker\">[^<]*vCard\\(\\.vcf\\) 파일로 내보내", page);
+        Assert.Contains("[hidden] { display: none !important; }", css);
+        Assert.Contains("getElementById('no-contact-picker')", script);
+    }
+
+    [Fact]
     public async Task A_korean_excel_csv_in_cp949_with_a_header_is_read()
     {
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);

@@ -13,10 +13,10 @@ public sealed class MemberTests
     {
         await using var app = await TestApp.StartAsync(provider);
         var owner = await app.PersonAsync("사장");
-        var business = await owner.CreateBusinessAsync("오이상사");
+        var business = await owner.CreateVerifiedBusinessAsync(app, "오이상사", "010-7000-8001");
 
         var added = await owner.AddMemberAsync(business.Id, "이직원", "01088889999");
-        Assert.Equal(("이직원", "010-8888-9999", "Member", false), (added.Name, added.PhoneDisplay, added.Role, added.HasAccount));
+        Assert.Equal(("이직원", "010-8888-9999", "Member"), (added.Name, added.PhoneDisplay, added.Role));
         Assert.Contains(app.Sms.Messages, m => m.To == "+821088889999" && m.Text.Contains("오이상사"));
 
         var token = await app.SignUpAsync("employee1", "이직원", "010-8888-9999");
@@ -25,7 +25,6 @@ public sealed class MemberTests
         Assert.Equal((business.Id, "Member", true), (theirs.Id, theirs.MyRole, theirs.IsCurrent));
         var me = await employee.GetFromJsonAsync<MemberDto>($"/api/v1/businesses/{business.Id}/members/me", BusinessApi.Json);
         Assert.Equal(added.Id, me!.Id);
-        Assert.True((await owner.MembersAsync(business.Id)).Single(m => m.Id == added.Id).HasAccount);
     }
 
     [Fact]
@@ -38,7 +37,6 @@ public sealed class MemberTests
 
         var added = await owner.AddMemberAsync(business.Id, "기존직원", "010-4545-6767");
 
-        Assert.True(added.HasAccount);
         Assert.Single(await existing.BusinessesAsync());
     }
 
@@ -101,7 +99,7 @@ public sealed class MemberTests
 
         await response.ShouldBe(HttpStatusCode.OK);
         var edited = (await response.Content.ReadFromJsonAsync<MemberDto>(BusinessApi.Json))!;
-        Assert.Equal(("새이름", "010-2222-3333", true), (edited.Name, edited.PhoneDisplay, edited.HasAccount));
+        Assert.Equal(("새이름", "010-2222-3333"), (edited.Name, edited.PhoneDisplay));
         Assert.Single(await newOwnerOfNumber.BusinessesAsync());
 
         var clash = await owner.Api.PatchAsJsonAsync($"/api/v1/businesses/{business.Id}/members/{member.Id}", new { phone = owner.Phone });

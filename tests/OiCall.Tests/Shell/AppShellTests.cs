@@ -18,7 +18,7 @@ public sealed class AppShellTests
 
         Assert.Contains("<html lang=\"ko\">", html);
         Assert.Contains("아이디 또는 휴대폰 번호", html);
-        Assert.Contains("전화인증", html);
+        Assert.Contains("인증번호 받기", html);
         Assert.Contains("rel=\"manifest\"", html);
     }
 
@@ -71,6 +71,29 @@ public sealed class AppShellTests
         Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
         var after = await browser.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pages_below_the_top_level_have_a_back_button_for_the_installed_app_and_the_code_screen_names_the_number()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장", "010-2323-4545");
+        await owner.CreateBusinessAsync("가게");
+        var browser = app.Client();
+
+        // The code screen says where the code went (the typed number) and offers a resend after a countdown.
+        var login = await browser.GetStringAsync("/login");
+        var sent = await (await WebLogin.PostFormAsync(browser, "/login", login, "login-start", new() { ["Start.Identifier"] = "01023234545" })).Content.ReadAsStringAsync();
+        Assert.Contains("010-2323-4545(으)로 보낸 인증번호 6자리를 입력하세요.", sent);
+        Assert.Matches("data-countdown=\"30\">인증번호 다시 받기", sent);
+
+        await WebLogin.LogInAsync(app, browser, owner.LoginId, owner.Phone);
+        var css = await browser.GetStringAsync("/app.css");
+        Assert.Contains("@media (display-mode: standalone) { .topbar .back { display: inline-flex; } }", css);
+        Assert.Contains("data-back", await browser.GetStringAsync("/members/new"));
+        Assert.Contains("data-back", await browser.GetStringAsync("/businesses"));
+        Assert.DoesNotContain("data-back", await browser.GetStringAsync("/"));
+        Assert.DoesNotContain("data-back", await browser.GetStringAsync("/settings"));
     }
 
     [Fact]

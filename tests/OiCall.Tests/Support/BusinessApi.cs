@@ -6,7 +6,7 @@ namespace OiCall.Tests.Support;
 
 public sealed record BusinessDto(Guid Id, string Name, string MainNumber, string MainNumberDisplay, string MainNumberState,
     string MainNumberStateLabel, string? MainNumberRejectReason, string MyRole, bool IsCurrent, int MemberCount);
-public sealed record MemberDto(Guid Id, string Name, string Phone, string PhoneDisplay, string Role, bool HasAccount, DateTime CreatedAt);
+public sealed record MemberDto(Guid Id, string Name, string Phone, string PhoneDisplay, string Role, DateTime CreatedAt);
 public sealed record ImportRowDto(int Line, string Name, string Phone, string? PhoneDisplay, string Outcome, string Reason);
 public sealed record ImportDto(bool Preview, int Added, int Skipped, List<ImportRowDto> Rows);
 public sealed record VerificationDto(string State, string StateLabel, Guid? ChallengeId, DateTime? ExpiresAt, string Message);
@@ -33,6 +33,19 @@ public static class BusinessApi
         var response = await owner.Api.PostAsJsonAsync("/api/v1/businesses", new { name, mainNumber });
         await response.ShouldBe(HttpStatusCode.Created);
         return (await response.Content.ReadFromJsonAsync<BusinessDto>(Json))!;
+    }
+
+    /// <summary>A business whose mobile main number is verified by its code (only such a business texts invites).</summary>
+    public static async Task<BusinessDto> CreateVerifiedBusinessAsync(this Person owner, TestApp app, string name, string mobileMainNumber)
+    {
+        var business = await owner.CreateBusinessAsync(name, mobileMainNumber);
+        var requested = await owner.Api.PostAsync($"/api/v1/businesses/{business.Id}/main-number/verification", null);
+        await requested.ShouldBe(HttpStatusCode.Accepted);
+        var sent = (await requested.Content.ReadFromJsonAsync<VerificationDto>(Json))!;
+        var confirmed = await owner.Api.PostAsJsonAsync($"/api/v1/businesses/{business.Id}/main-number/verification/confirm",
+            new { challengeId = sent.ChallengeId, code = app.LastCodeTo(mobileMainNumber) });
+        await confirmed.ShouldBe(HttpStatusCode.OK);
+        return business;
     }
 
     public static async Task<MemberDto> AddMemberAsync(this Person admin, Guid businessId, string name, string phone)

@@ -42,6 +42,18 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         _settings = settings;
         _dataDirectory = previous?._dataDirectory ?? Path.Combine(Path.GetTempPath(), "oicall-tests", Guid.NewGuid().ToString("N"));
         if (provider == DatabaseProvider.Postgres) _postgresDatabase = previous?._postgresDatabase ?? "oicall_t_" + Guid.NewGuid().ToString("N")[..16];
+        (RetentionPublicKey, RetentionPrivateKey) = previous is null ? NewRetentionKeyPair() : (previous.RetentionPublicKey, previous.RetentionPrivateKey);
+    }
+
+    /// <summary>This app's retention key pair: the service is given only the public half (as Retention:PublicKey, key id <see cref="RetentionKeyId"/>).</summary>
+    public byte[] RetentionPublicKey { get; }
+    public byte[] RetentionPrivateKey { get; }
+    public const string RetentionKeyId = "test-key";
+
+    private static (byte[] Public, byte[] Private) NewRetentionKeyPair()
+    {
+        using var pair = Sodium.PublicKeyBox.GenerateKeyPair();
+        return (pair.PublicKey, pair.PrivateKey);
     }
 
     /// <summary>Starts the app; PostgreSQL tests are skipped (or fail, in CI) when no server is configured.</summary>
@@ -98,8 +110,10 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
         builder.UseSetting("Housekeeping:Enabled", "false");
+        builder.UseSetting("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey));
+        builder.UseSetting("Retention:KeyId", RetentionKeyId);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors));
+        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors).AddProvider(ServerLog));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
@@ -110,6 +124,9 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
 
     /// <summary>Errors the server logged (unhandled exceptions among them), for tests to show when they fail.</summary>
     public ServerErrorLog ServerErrors { get; } = new();
+
+    /// <summary>Everything the server logged at the levels its configuration lets through (Warning unless a test sets Logging:LogLevel).</summary>
+    public CapturedLog ServerLog { get; } = new();
 
     /// <summary>With a real server: its http://127.0.0.1:PORT address.</summary>
     public Uri RootUri => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
@@ -225,5 +242,25 @@ public sealed class ServerErrorLog : ILoggerProvider
         {
             if (IsEnabled(logLevel)) log._errors.Enqueue($"{category}: {formatter(state, exception)}\n{exception}");
         }
+    }
+}
+
+/// <summary>Keeps every message (with its exception) that reaches it, for tests of what the server writes to its logs.</summary>
+public sealed class CapturedLog : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public string Text => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(CapturedLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            log._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {state} {exception}");
     }
 }

@@ -77,6 +77,7 @@ public sealed partial class TenantIsolationTests
         new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/code/confirm", _ => Json(new { challengeId = Guid.NewGuid(), code = "123456" })),
         new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents", _ => PdfFile()),
         new("GET", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents/{documentId}", _ => null),
+        new("DELETE", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents/{documentId}", _ => null),
         new("POST", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}/submission", _ => null),
         new("DELETE", "/api/v1/businesses/{businessId}/caller-numbers/{numberId}", _ => null),
         new("PUT", "/api/v1/businesses/{businessId}/caller-numbers/default", ids => Json(new { callerNumberId = ids.NumberId })),

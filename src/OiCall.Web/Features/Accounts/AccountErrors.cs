@@ -28,6 +28,9 @@ public static class AccountErrors
         "The code is wrong or has expired. Check it, or request a new code.");
     public static readonly ErrorInfo TooManySends = new("too_many_code_requests", 429,
         "인증번호 요청이 너무 많습니다.", "Too many code requests.");
+    public static readonly ErrorInfo TooManyFailedCodes = new("too_many_failed_codes", 429,
+        "인증번호를 너무 많이 틀렸습니다. 24시간 뒤에 다시 시도하거나 고객센터에 문의하세요.",
+        "Too many wrong codes. Try again after 24 hours, or contact support.");
     public static readonly ErrorInfo SmsFailed = new("sms_unavailable", 503,
         "문자를 보내지 못했습니다. 잠시 후 다시 시도하세요.", "The text message could not be sent. Try again shortly.");
     public static readonly ErrorInfo Unauthenticated = new("unauthenticated", 401,

@@ -6,7 +6,8 @@ namespace OiCall.Web.Features.Accounts;
 
 /// <summary>
 /// The first start creates the operator account named in configuration (Operator:LoginId,
-/// Operator:Name, Operator:Phone), so someone can log in at once.
+/// Operator:Name, Operator:Phone), so someone can log in at once. Only Development has an
+/// example operator; elsewhere the service refuses to start until one is configured.
 /// </summary>
 public static class OperatorSeed
 {
@@ -17,13 +18,20 @@ public static class OperatorSeed
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("OiCall.Setup");
         var loginId = OtpService.NormalizeLoginId(config["Operator:LoginId"]);
         var phone = KoreanPhone.ParseMobile(config["Operator:Phone"]);
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         if (loginId is null || phone is null)
         {
+            // Outside Development nobody could run the service without an operator, and a default
+            // one (a known ID and number) would belong to whoever holds that number.
+            var environment = scope.ServiceProvider.GetRequiredService<IHostEnvironment>();
+            if (!environment.IsDevelopment() && !await db.Accounts.AnyAsync(a => a.IsOperator, ct))
+                throw new InvalidOperationException(
+                    "No operator account exists and none is configured: set Operator:LoginId and Operator:Phone (a Korean mobile number), " +
+                    "for example Operator__LoginId=admin Operator__Phone=010-…; the first start creates that operator.");
             logger.LogInformation("No operator configured (Operator:LoginId / Operator:Phone); skipping the first operator.");
             return;
         }
 
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         if (await db.Accounts.AnyAsync(a => a.LoginId == loginId || a.Phone == phone.Value.E164, ct)) return;
         db.Accounts.Add(new Account
         {

@@ -37,6 +37,7 @@ public sealed class OtpChallenge
     public int FailedAttempts { get; set; }
     /// <summary>Set when the code was used, or killed by too many wrong tries.</summary>
     public DateTime? ClosedAt { get; set; }
+    /// <summary>Where the request came from, as per-IP limits count it (an IPv6 address as its /64).</summary>
     public string? Ip { get; init; }
     /// <summary>Sign-up only: the account to create once the phone is proven.</summary>
     public string? PendingLoginId { get; init; }

@@ -37,10 +37,14 @@ public sealed partial class OtpService(
         if (typed.Length == 0) throw new AppProblem(AccountErrors.IdentifierRequired, "identifier");
 
         var account = await FindAccountAsync(typed, ct);
-        // Send limits count by the phone when the account exists, otherwise by what was typed —
+        // A member added by an admin logs in with their number before having an account: the code
+        // goes to that number and the account is made on the first right code (see VerifyAsync).
+        var invited = account is null ? await InvitedMemberAsync(typed, ct) : null;
+        var phone = account?.Phone ?? invited?.Phone;
+        // Send limits count by the phone when it is known, otherwise by what was typed —
         // either way the 6th request answers 429, so limits do not reveal which IDs exist.
-        var rateKey = account?.Phone ?? RateKeyFor(typed);
-        return await IssueAsync(OtpPurpose.Login, account?.Phone, rateKey, account?.Id, ip, null, null, ct);
+        var rateKey = phone ?? RateKeyFor(typed);
+        return await IssueAsync(OtpPurpose.Login, phone, rateKey, account?.Id, ip, null, invited?.Name, ct);
     }
 
     public async Task<CodeSent> StartSignUpAsync(string? loginId, string? name, string? phone, string ip, CancellationToken ct = default)
@@ -50,10 +54,13 @@ public sealed partial class OtpService(
         if (cleanName.Length is 0 or > 50) throw new AppProblem(AccountErrors.InvalidName, "name");
         var mobile = KoreanPhone.ParseMobile(phone) ?? throw new AppProblem(AccountErrors.InvalidMobile, "phone");
 
-        if (await db.Accounts.AnyAsync(a => a.LoginId == id, ct)) throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
-        if (await db.Accounts.AnyAsync(a => a.Phone == mobile.E164, ct)) throw new AppProblem(AccountErrors.PhoneTaken, "phone");
-
-        return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct);
+        // Every well-formed sign-up gets the same answer under the same limits, so nobody learns
+        // here which numbers or IDs have accounts. A number that has one gets a text telling its
+        // owner to log in instead (and no code: nothing can be verified); a taken ID is told only
+        // to whoever proves the number with its code.
+        var taken = await db.Accounts.AnyAsync(a => a.Phone == mobile.E164, ct);
+        return await IssueAsync(OtpPurpose.SignUp, mobile.E164, mobile.E164, null, ip, id, cleanName, ct,
+            notice: taken ? "[오이콜] 이 번호로 가입된 계정이 이미 있습니다. 회원가입 대신 이 번호로 로그인하세요. 직접 요청하지 않았다면 무시하세요." : null);
     }
 
     /// <summary>Sends a code that proves possession of a phone for something other than login (a main number).</summary>
@@ -66,9 +73,9 @@ public sealed partial class OtpService(
         var (challenge, tx) = await ConsumeAsync(challengeId, code, c => c.Purpose is OtpPurpose.Login or OtpPurpose.SignUp, ct);
         await using var _ = tx;
         var now = clock.GetUtcNow().UtcDateTime;
-        var account = challenge.Purpose == OtpPurpose.SignUp
-            ? await CreateAccountAsync(challenge, now, ct)
-            : await db.Accounts.SingleAsync(a => a.Id == challenge.AccountId, ct);
+        var account = challenge.Purpose == OtpPurpose.SignUp ? await CreateAccountAsync(challenge, now, ct)
+            : challenge.AccountId is { } accountId ? await db.Accounts.SingleAsync(a => a.Id == accountId, ct)
+            : await AccountForInvitedMemberAsync(challenge, now, ct);
         account.LastLoginAt = now;
         await LinkMembershipsAsync(account, ct);
         audit.Add(challenge.Purpose == OtpPurpose.SignUp ? "signup.succeeded" : "login.succeeded", account.Id, account.LoginId);
@@ -76,7 +83,7 @@ public sealed partial class OtpService(
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException) when (challenge.Purpose == OtpPurpose.SignUp)
+        catch (DbUpdateException) when (challenge.AccountId is null)
         {
             // Lost a race for the same ID or number with another sign-up: a conflict, not a crash.
             throw new AppProblem(AccountErrors.LoginIdTaken, "loginId");
@@ -101,6 +108,13 @@ public sealed partial class OtpService(
         if (challenge is null || !isFor(challenge) || challenge.ClosedAt is not null || challenge.ExpiresAt <= now)
         {
             await FailAsync(challenge is not null && isFor(challenge) ? challenge : null, "closed_or_expired", ct);
+            throw new AppProblem(AccountErrors.CodeRejected, "code");
+        }
+        // Past the day's cap of wrong codes even the right one is refused: codes sent before the
+        // cap was reached would otherwise give a guesser their remaining tries.
+        if (await RetryAfterDailyFailuresAsync(challenge.Purpose, challenge.RateKey, now, ct) is not null)
+        {
+            await FailAsync(challenge, "daily_failures", ct);
             throw new AppProblem(AccountErrors.CodeRejected, "code");
         }
 
@@ -154,12 +168,43 @@ public sealed partial class OtpService(
         return account;
     }
 
+    /// <summary>A current member (of a business not deleted) with this mobile number and no account yet.</summary>
+    private async Task<(string Phone, string Name)?> InvitedMemberAsync(string typed, CancellationToken ct)
+    {
+        if (KoreanPhone.ParseMobile(typed) is not { } mobile) return null;
+        var name = await db.Members.Where(m => m.Phone == mobile.E164 && m.AccountId == null && db.Businesses.Any(b => b.Id == m.BusinessId))
+            .OrderBy(m => m.CreatedAt).Select(m => m.Name).FirstOrDefaultAsync(ct);
+        return name is null ? null : (mobile.E164, name);
+    }
+
+    /// <summary>
+    /// A member's first login proved their number: the account is theirs from now on, named as the
+    /// admin named them, with a login ID made from the number (they keep logging in with the number).
+    /// If the number got an account meanwhile (a sign-up), that account is the one.
+    /// </summary>
+    private async Task<Account> AccountForInvitedMemberAsync(OtpChallenge challenge, DateTime now, CancellationToken ct)
+    {
+        if (await db.Accounts.SingleOrDefaultAsync(a => a.Phone == challenge.Phone, ct) is { } existing) return existing;
+        var baseId = "m" + KoreanPhone.Display(challenge.Phone!).Replace("-", "");
+        var loginId = baseId;
+        for (var n = 2; await db.Accounts.AnyAsync(a => a.LoginId == loginId, ct); n++) loginId = $"{baseId}-{n}";
+        var account = new Account { LoginId = loginId, Name = challenge.PendingName ?? KoreanPhone.Display(challenge.Phone!), Phone = challenge.Phone!, CreatedAt = now };
+        db.Accounts.Add(account);
+        return account;
+    }
+
+    /// <param name="notice">Text to send instead of a code; the attempt then takes no code at all.</param>
     private async Task<CodeSent> IssueAsync(OtpPurpose purpose, string? phone, string rateKey, Guid? accountId, string ip,
-        string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null)
+        string? pendingLoginId, string? pendingName, CancellationToken ct, Guid? subjectId = null, string? notice = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await EnforceSendLimitAsync(c => c.RateKey == rateKey, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
+        ip = ClientAddress.LimitKey(ip);
+        // Counted per purpose, so nobody can keep someone's login at 429 by asking for
+        // caller-number or sign-up codes to their number.
+        await EnforceSendLimitAsync(c => c.RateKey == rateKey && c.Purpose == purpose, Rules.MaxSendsPerNumber, Rules.NumberWindow, now, ct);
         await EnforceSendLimitAsync(c => c.Ip == ip, Rules.MaxSendsPerIp, Rules.IpWindow, now, ct);
+        if (await RetryAfterDailyFailuresAsync(purpose, rateKey, now, ct) is { } wait)
+            throw new AppProblem(AccountErrors.TooManyFailedCodes, retryAfter: wait);
 
         var id = Guid.CreateVersion7();
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
@@ -170,8 +215,8 @@ public sealed partial class OtpService(
             Phone = phone,
             RateKey = rateKey,
             AccountId = accountId,
-            // No phone means an unknown login ID: store a hash no code can produce.
-            CodeHash = phone is null ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : Hash(id, code),
+            // No phone (an unknown login ID) or a notice instead of a code: store a hash no code can produce.
+            CodeHash = phone is null || notice is not null ? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)) : Hash(id, code),
             CreatedAt = now,
             ExpiresAt = now + Rules.CodeLifetime,
             Ip = ip,
@@ -186,7 +231,7 @@ public sealed partial class OtpService(
         {
             try
             {
-                await sms.SendAsync(phone, $"[오이콜] 인증번호 {code} ({(int)Rules.CodeLifetime.TotalMinutes}분 안에 입력하세요)", ct);
+                await sms.SendAsync(phone, notice ?? $"[오이콜] 인증번호 {code} ({(int)Rules.CodeLifetime.TotalMinutes}분 안에 입력하세요)", ct);
             }
             catch (SmsDeliveryException e)
             {
@@ -208,6 +253,32 @@ public sealed partial class OtpService(
         var retryAfter = recent[^1] + window - now;
         throw new AppProblem(AccountErrors.TooManySends, retryAfter: retryAfter < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : retryAfter);
     }
+
+    /// <summary>
+    /// When the wrong codes for this number and purpose in the last 24 hours reached the cap: how
+    /// long until enough of them are older than a day; otherwise null.
+    /// </summary>
+    private async Task<TimeSpan?> RetryAfterDailyFailuresAsync(OtpPurpose purpose, string rateKey, DateTime now, CancellationToken ct)
+    {
+        var since = now - Day;
+        var failed = await db.OtpChallenges
+            .Where(c => c.RateKey == rateKey && c.Purpose == purpose && c.CreatedAt > since && c.FailedAttempts > 0)
+            .OrderBy(c => c.CreatedAt).Select(c => new { c.CreatedAt, c.FailedAttempts }).ToListAsync(ct);
+        var total = failed.Sum(c => c.FailedAttempts);
+        if (total < Rules.MaxFailedCodesPerDay) return null;
+        foreach (var c in failed)
+        {
+            total -= c.FailedAttempts;
+            if (total < Rules.MaxFailedCodesPerDay)
+            {
+                var wait = c.CreatedAt + Day - now;
+                return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+            }
+        }
+        return Day;
+    }
+
+    private static readonly TimeSpan Day = TimeSpan.FromHours(24);
 
     private async Task FailAsync(OtpChallenge? challenge, string reason, CancellationToken ct)
     {

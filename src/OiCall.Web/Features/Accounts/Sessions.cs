@@ -74,10 +74,17 @@ public sealed class SessionService(AppDbContext db, TimeProvider clock, AuditLog
         await db.SaveChangesAsync(ct);
     }
 
-    public Task<bool> IsActiveAsync(Guid sessionId, CancellationToken ct = default)
+    /// <summary>
+    /// Whether a cookie's session still holds. A cookie carries the operator role it was issued
+    /// with, so one whose account has lost that role no longer holds at all (bearer tokens read
+    /// the account on every request).
+    /// </summary>
+    public Task<bool> IsActiveAsync(Guid sessionId, bool claimsOperator = false, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return db.Sessions.AnyAsync(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now, ct);
+        return db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
+            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => a)
+            .AnyAsync(a => !claimsOperator || a.IsOperator, ct);
     }
 
     public async Task<(AccountSession Session, Account Account)?> FindBearerAsync(string token, CancellationToken ct = default)

@@ -16,7 +16,8 @@ public sealed record DeletionConsequences(int OtherMembers, long CallableSeconds
 }
 
 /// <summary>Registering, editing, switching and deleting businesses (STEP 2, STEP 7) and main-number verification.</summary>
-public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, BusinessAccess access, MemberRules members)
+public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, BusinessAccess access, MemberRules members,
+    Ledger.LedgerService ledger)
 {
     public async Task<IReadOnlyList<BusinessSummary>> ListAsync(Guid accountId, CancellationToken ct = default)
     {
@@ -96,8 +97,12 @@ public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider 
     public async Task<DeletionConsequences> DeletionConsequencesAsync(Membership admin, CancellationToken ct = default)
     {
         var others = await db.Members.CountAsync(m => m.BusinessId == admin.BusinessId && m.Id != admin.Me.Id, ct);
-        // Call time joins here with the ledger.
-        return new DeletionConsequences(others, 0);
+        // Every second bought and not yet spoken: the pool and what members hold, free or in a call.
+        // A postpaid credit line is not time left: it is billed as used.
+        var callable = await ledger.CallableAsync(admin.BusinessId, ct);
+        var wallets = (await ledger.WalletsOfBusinessAsync(admin.BusinessId, ct)).Values.Sum();
+        var held = await ledger.HeldOfBusinessAsync(admin.BusinessId, ct);
+        return new DeletionConsequences(others, callable.PrepaidSeconds + wallets + held);
     }
 
     /// <summary>Soft delete: members lose access at once; the ledger and history stay for the operator.</summary>
@@ -160,7 +165,9 @@ public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider 
     private static string ValidName(string? name)
     {
         var clean = (name ?? "").Trim();
-        return clean.Length is 0 or > 60 ? throw new AppProblem(BusinessErrors.InvalidName, "name") : clean;
+        if (clean.Length is 0 or > 60) throw new AppProblem(BusinessErrors.InvalidName, "name");
+        // The name goes into members' invite texts.
+        return Infrastructure.Sms.SmsText.HasLink(clean) ? throw new AppProblem(Infrastructure.Sms.SmsText.LinkInName, "name") : clean;
     }
 
     private async Task<string> UsableMainNumberAsync(string? typed, Guid? businessId, CancellationToken ct)

@@ -177,6 +177,10 @@ public static class CallerNumberErrors
     public static readonly ErrorInfo InvalidName = new("invalid_caller_number_name", 400, "번호 이름을 1~60자로 입력하세요.", "Give the number a name of 1 to 60 characters.");
     public static readonly ErrorInfo TakenElsewhere = new("caller_number_taken", 409,
         "다른 업체에서 이미 승인된 번호입니다. 번호가 귀사 것이라면 고객센터로 문의하세요.", "This number is already approved for another business. If it is yours, contact support.");
+    public static readonly ErrorInfo TooManyNumbers = new("too_many_caller_numbers", 409,
+        "등록할 수 있는 발신번호 수를 넘었습니다. 쓰지 않는 번호를 삭제하세요.", "This business has as many caller numbers as it may. Delete one it no longer uses.");
+    public static readonly ErrorInfo TooManyDocuments = new("too_many_documents", 409,
+        "이 번호에 올릴 수 있는 서류 수를 넘었습니다.", "This number has as many documents as it may hold.");
     public static readonly ErrorInfo AlreadyRegistered = new("caller_number_exists", 409, "이미 등록된 발신번호입니다.", "This caller number is already registered.");
     public static readonly ErrorInfo PossessionFirst = new("possession_not_proven", 409,
         "먼저 이 번호로 받은 인증번호를 입력하세요.", "First enter the code this number received.");

@@ -15,6 +15,10 @@ public sealed class CallerNumberOptions
 {
     /// <summary>Documents are deleted this many days after the decision on their number.</summary>
     public int DocumentRetentionDays { get; set; } = 90;
+    /// <summary>Caller numbers one business may hold at once (deleted ones do not count).</summary>
+    public int MaxNumbersPerBusiness { get; set; } = 20;
+    /// <summary>Documents one caller number may hold (deleted ones do not count).</summary>
+    public int MaxDocumentsPerNumber { get; set; } = 10;
 }
 
 /// <summary>A caller number with its documents, as the admin and the operator see it.</summary>
@@ -28,6 +32,10 @@ public sealed class CallerNumberRules(
     AppDbContext db, AuditLog audit, TimeProvider clock, OtpService otp, IDocumentStore store, MemberRules members, IOptions<CallerNumberOptions> options)
 {
     public const long MaxDocumentBytes = 10 * 1024 * 1024;
+
+    /// <summary>An upload's whole body: the document and the form around it. Larger answers document_too_large.</summary>
+    public static UploadLimit DocumentUploadLimit(Func<HttpContext, string>? backToPage = null) =>
+        new(MaxDocumentBytes + 64 * 1024, CallerNumberErrors.TooLarge, backToPage);
 
     public Task<List<CallerNumber>> ListAsync(Guid businessId, CancellationToken ct = default) =>
         db.CallerNumbers.AsNoTracking().Where(n => n.BusinessId == businessId && n.State != CallerNumberState.Deleted)
@@ -45,12 +53,15 @@ public sealed class CallerNumberRules(
     /// <summary>Registers a number; a mobile one gets an SMS code at once (returned), any other waits for documents.</summary>
     public async Task<(CallerNumber Number, CodeSent? Code)> RegisterAsync(Membership admin, string? typedNumber, string? name, string ip, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         var number = ValidNumber(typedNumber);
         var cleanName = (name ?? "").Trim();
         if (cleanName.Length is 0 or > 60) throw new AppProblem(CallerNumberErrors.InvalidName, "name");
         await EnsureNotApprovedElsewhereAsync(number.E164, admin.BusinessId, ct);
         if (await db.CallerNumbers.AnyAsync(n => n.BusinessId == admin.BusinessId && n.Number == number.E164 && n.State != CallerNumberState.Deleted, ct))
             throw new AppProblem(CallerNumberErrors.AlreadyRegistered, "number");
+        if (await db.CallerNumbers.CountAsync(n => n.BusinessId == admin.BusinessId && n.State != CallerNumberState.Deleted, ct) >= options.Value.MaxNumbersPerBusiness)
+            throw new AppProblem(CallerNumberErrors.TooManyNumbers);
 
         var registered = CallerNumber.Register(admin.BusinessId, number, cleanName, admin.AccountId, Now);
         db.CallerNumbers.Add(registered);
@@ -91,6 +102,8 @@ public sealed class CallerNumberRules(
         if (!Enum.IsDefined(kind)) kind = DocumentKind.Other;
         if (file is null || file.Length == 0) throw new AppProblem(CallerNumberErrors.NoFile, "file");
         if (file.Length > MaxDocumentBytes) throw new AppProblem(CallerNumberErrors.TooLarge, "file");
+        if (await db.CallerNumberDocuments.CountAsync(d => d.CallerNumberId == number.Id && d.PurgedAt == null, ct) >= options.Value.MaxDocumentsPerNumber)
+            throw new AppProblem(CallerNumberErrors.TooManyDocuments);
 
         await using var buffer = new MemoryStream((int)file.Length);
         await file.CopyToAsync(buffer, ct);
@@ -154,10 +167,18 @@ public sealed class CallerNumberRules(
         var hashes = await db.CallerNumberDocuments.Where(d => d.CallerNumberId == number.Id).Select(d => d.Sha256).ToListAsync(ct);
         audit.Add(approve ? "caller_number.approved" : "caller_number.rejected", operatorId, number.NumberDisplay,
             $"{(approve ? "" : $"reason={reason?.Trim()}; ")}documents sha256={string.Join(",", hashes)}", number.BusinessId);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
+        // The first approved number is the default at once, so members can call without an admin's
+        // further step; an approved default stays (admins change it on the caller numbers page).
+        var madeDefault = approve && await db.Businesses.IgnoreQueryFilters()
+            .Where(b => b.Id == number.BusinessId && (b.DefaultCallerNumberId == null
+                || !db.CallerNumbers.Any(n => n.Id == b.DefaultCallerNumberId && n.State == CallerNumberState.Approved)))
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, number.Id), ct) == 1;
+        await tx.CommitAsync(ct);
 
         await members.TextAdminsAsync(number.BusinessId, approve
-            ? $"[오이콜] 발신번호 {number.NumberDisplay} 승인되었습니다. 이제 통화에 쓸 수 있습니다."
+            ? $"[오이콜] 발신번호 {number.NumberDisplay} 승인되었습니다. {(madeDefault ? "기본 발신번호로 지정되어 " : "")}이제 통화에 쓸 수 있습니다."
             : $"[오이콜] 발신번호 {number.NumberDisplay} 반려: {number.RejectReason}. 앱에서 서류를 다시 올려주세요.", ct);
         return number;
     }
@@ -171,6 +192,23 @@ public sealed class CallerNumberRules(
         var businessId = await db.CallerNumbers.Where(n => n.Id == numberId).Select(n => (Guid?)n.BusinessId).SingleOrDefaultAsync(ct)
             ?? throw new AppProblem(CallerNumberErrors.NotFound);
         return await ViewAsync(businessId, numberId, ct);
+    }
+
+    /// <summary>
+    /// A document uploaded by mistake is removed before review: its file and its row go (it may
+    /// carry personal data), its hash stays in the audit log. Not while in review or once decided.
+    /// </summary>
+    public async Task RemoveDocumentAsync(Membership admin, Guid numberId, Guid documentId, CancellationToken ct = default)
+    {
+        var number = await OwnAsync(admin, numberId, ct);
+        var document = await db.CallerNumberDocuments.SingleOrDefaultAsync(d => d.Id == documentId && d.CallerNumberId == number.Id && d.BusinessId == admin.BusinessId, ct)
+            ?? throw new AppProblem(CallerNumberErrors.DocumentNotFound);
+        if (number.State is not (CallerNumberState.Requested or CallerNumberState.AwaitingDocuments or CallerNumberState.Rejected))
+            throw new AppProblem(CallerNumberErrors.NotAllowedNow);
+        db.CallerNumberDocuments.Remove(document);
+        audit.Add("caller_number.document_removed", admin.AccountId, number.NumberDisplay, $"{document.Kind} sha256={document.Sha256}", admin.BusinessId);
+        await db.SaveChangesAsync(ct);
+        await store.DeleteAsync(document.StoredName, ct);
     }
 
     /// <summary>A stored document for download; the caller has already been checked (business admin or operator).</summary>
@@ -187,6 +225,7 @@ public sealed class CallerNumberRules(
     /// <summary>The business's default caller number: approved ones only, or none.</summary>
     public async Task SetDefaultAsync(Membership admin, Guid? numberId, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         if (numberId is { } id) await ApprovedAsync(admin.BusinessId, id, ct);
         await db.Businesses.Where(b => b.Id == admin.BusinessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, numberId), ct);
         audit.Add("caller_number.default_set", admin.AccountId, numberId?.ToString(), null, admin.BusinessId);
@@ -196,6 +235,7 @@ public sealed class CallerNumberRules(
     /// <summary>A member's own caller number (approved only), or null to use the business default.</summary>
     public async Task SetForMemberAsync(Membership admin, Member member, Guid? numberId, CancellationToken ct = default)
     {
+        MemberRules.RequireAdmin(admin);
         if (numberId is { } id) await ApprovedAsync(admin.BusinessId, id, ct);
         await db.Members.Where(m => m.Id == member.Id && m.BusinessId == admin.BusinessId).ExecuteUpdateAsync(s => s.SetProperty(m => m.CallerNumberId, numberId), ct);
         audit.Add("caller_number.member_set", admin.AccountId, member.Id.ToString(), numberId?.ToString(), admin.BusinessId);
@@ -207,6 +247,9 @@ public sealed class CallerNumberRules(
     /// business default if approved, else none (the call plane refuses the call). The approval is
     /// checked here, at use, so a number deleted or no longer approved is never presented.
     /// </summary>
+    public Task<bool> AnyApprovedAsync(Guid businessId, CancellationToken ct = default) =>
+        db.CallerNumbers.AnyAsync(n => n.BusinessId == businessId && n.State == CallerNumberState.Approved, ct);
+
     public async Task<CallerNumber?> PresentedNumberAsync(Guid businessId, Guid memberId, CancellationToken ct = default)
     {
         // Call setup reads the same rule inside its one query (CallSetup.CallerQuery): keep them alike.
@@ -243,9 +286,12 @@ public sealed class CallerNumberRules(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private async Task<CallerNumber> OwnAsync(Membership admin, Guid numberId, CancellationToken ct) =>
-        await db.CallerNumbers.SingleOrDefaultAsync(n => n.Id == numberId && n.BusinessId == admin.BusinessId, ct)
+    private async Task<CallerNumber> OwnAsync(Membership admin, Guid numberId, CancellationToken ct)
+    {
+        MemberRules.RequireAdmin(admin);
+        return await db.CallerNumbers.SingleOrDefaultAsync(n => n.Id == numberId && n.BusinessId == admin.BusinessId, ct)
             ?? throw new AppProblem(CallerNumberErrors.NotFound);
+    }
 
     private async Task ApprovedAsync(Guid businessId, Guid numberId, CancellationToken ct)
     {

@@ -56,8 +56,14 @@ public static class CallerNumbersApi
         {
             var document = await rules.UploadAsync(tenant.Membership, numberId, kind ?? DocumentKind.UsageCertificate, file, ct);
             return TypedResults.Created($"/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents/{document.Id}", Response(document));
-        }).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(CallerNumberRules.MaxDocumentBytes + 64 * 1024))
-          .WithSummary("Upload a document (multipart 'file', optional 'kind'): PDF, JPEG or PNG by content, up to 10 MB.");
+        }).DisableAntiforgery().WithMetadata(CallerNumberRules.DocumentUploadLimit())
+          .WithSummary("Upload a document (multipart 'file', optional 'kind'): PDF, JPEG or PNG by content, up to 10 MB (413 document_too_large).");
+
+        api.MapDelete("/{numberId:guid}/documents/{documentId:guid}", async (Guid businessId, Guid numberId, Guid documentId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        {
+            await rules.RemoveDocumentAsync(await access.AdminAsync(businessId, http.User, ct), numberId, documentId, ct);
+            return TypedResults.NoContent();
+        }).WithSummary("Remove a document uploaded by mistake, before review (409 while in review or after approval).");
 
         api.MapGet("/{numberId:guid}/documents/{documentId:guid}", async (Guid businessId, Guid numberId, Guid documentId, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
             await DownloadAsync(rules, businessId, numberId, documentId, http, ct))
@@ -142,7 +148,8 @@ public static class CallerNumbersApi
             {
                 return TypedResults.Redirect($"/caller-numbers/{numberId}?err={e.Error.Code}");
             }
-        }).RequireAuthorization().ExcludeFromDescription().WithMetadata(new RequestSizeLimitAttribute(CallerNumberRules.MaxDocumentBytes + 64 * 1024));
+        }).RequireAuthorization().ExcludeFromDescription()
+          .WithMetadata(CallerNumberRules.DocumentUploadLimit(http => $"/caller-numbers/{http.Request.RouteValues["numberId"]}"));
 
         app.MapGet("/caller-numbers/{numberId:guid}/documents/{documentId:guid}", async Task<Results<FileStreamHttpResult, NotFound>> (Guid numberId, Guid documentId,
             BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>

@@ -9,7 +9,17 @@ using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Coupons;
 
-public sealed record ChargeResult(Guid CouponId, long Seconds, long CallableSecondsAfter, DateTime ChargedAt);
+/// <summary>A charge, or (<paramref name="Replayed"/>) the first answer again: this business used the coupon before and nothing was added now.</summary>
+public sealed record ChargeResult(Guid CouponId, long Seconds, long CallableSecondsAfter, DateTime ChargedAt, bool Replayed = false)
+{
+    /// <summary>The API's stable word for what happened: "charged", or "already_charged_here" for a replay.</summary>
+    public string Outcome => Replayed ? "already_charged_here" : "charged";
+
+    public string Message => Replayed
+        ? Text.Pick($"이 업체에서 이미 사용한 쿠폰입니다 ({SeoulTime.Format(ChargedAt)}에 {Seconds / 60}분 충전). 이번에는 통화시간이 추가되지 않았습니다.",
+            $"This business already used this coupon ({Seconds / 60} min charged on {SeoulTime.Format(ChargedAt)}). No time was added now.")
+        : Text.Pick($"통화시간 충전완료 ({Seconds / 60}분)", $"Call time charged ({Seconds / 60} min)");
+}
 public sealed record IssuedBatch(CouponBatch Batch, IReadOnlyList<string> Codes);
 
 /// <summary>Coupons (쿠폰): operators issue them in batches; business admins redeem them (충전, STEP 4).</summary>
@@ -44,6 +54,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
     /// </summary>
     public async Task<ChargeResult> RedeemAsync(Membership admin, string? typed, string ip, CancellationToken ct = default)
     {
+        ip = ClientAddress.LimitKey(ip);
         await EnforceFailureLimitAsync(admin.AccountId, ip, ct);
         var reading = CouponCode.Read(typed, out var canonical);
         if (reading != CodeReading.Valid)
@@ -88,7 +99,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
         if (coupon.State != CouponState.Redeemed || coupon.RedeemedBusinessId != admin.BusinessId) return null;
         var key = LedgerService.CouponChargeKey(coupon.Id);
         var entry = await db.LedgerEntries.AsNoTracking().SingleAsync(e => e.IdempotencyKey == key, ct);
-        return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At);
+        return new ChargeResult(coupon.Id, coupon.Seconds, entry.ToBalanceAfter, entry.At, Replayed: true);
     }
 
     private async Task RefuseIfUnusableAsync(Coupon coupon, Membership admin, string ip, CancellationToken ct)

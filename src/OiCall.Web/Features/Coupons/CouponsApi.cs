@@ -6,7 +6,8 @@ using OiCall.Web.Infrastructure;
 namespace OiCall.Web.Features.Coupons;
 
 public sealed record ChargeRequest(string? Code);
-public sealed record ChargeResponse(long Seconds, long CallableSeconds, DateTime ChargedAt, string Message);
+/// <summary>Outcome: "charged", or "already_charged_here" when this business used the coupon before (nothing added; the first charge's figures).</summary>
+public sealed record ChargeResponse(long Seconds, long CallableSeconds, DateTime ChargedAt, string Message, string Outcome);
 public sealed record IssueBatchRequest(int Count, long MinutesEach, DateTime ExpiresAt, string? Memo);
 public sealed record IssuedBatchResponse(Guid BatchId, int Count, long MinutesEach, DateTime ExpiresAt, IReadOnlyList<string> Codes);
 
@@ -17,7 +18,7 @@ public static class CouponsApi
         app.MapBusinessGroup().MapPost("/charges", async (ChargeRequest body, Tenant tenant, CouponRules coupons, HttpContext http, CancellationToken ct) =>
             TypedResults.Ok(Response(await coupons.RedeemAsync(tenant.Membership, body.Code, ClientAddress.Of(http), ct))))
           .WithTags("Call time")
-          .WithSummary("충전: redeem a coupon number. Forgiving typing; a retry by the same business returns the first answer.");
+          .WithSummary("충전: redeem a coupon number. Forgiving typing; a retry by the same business returns the first answer with outcome already_charged_here.");
 
         app.MapPost("/api/v1/operator/coupon-batches", async (IssueBatchRequest body, CouponRules coupons, HttpContext http, CancellationToken ct) =>
         {
@@ -38,6 +39,5 @@ public static class CouponsApi
         }).RequireAuthorization().RequireOperator().ExcludeFromDescription();
     }
 
-    public static ChargeResponse Response(ChargeResult r) =>
-        new(r.Seconds, r.CallableSecondsAfter, r.ChargedAt, Text.Pick($"통화시간 충전완료 ({r.Seconds / 60}분)", $"Call time charged ({r.Seconds / 60} min)"));
+    public static ChargeResponse Response(ChargeResult r) => new(r.Seconds, r.CallableSecondsAfter, r.ChargedAt, r.Message, r.Outcome);
 }

@@ -25,7 +25,7 @@ public sealed record InboundDecision(int Code, string Reason, string? Mode = nul
 /// number or one of its approved caller numbers), whom to ring, and how the call ended. Inbound
 /// calls never touch the ledger; they are kept in the call history, missed ones included.
 /// </summary>
-public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvider clock, IOptions<SipOptions> sip)
+public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvider clock, IOptions<SipOptions> sip, Retention.RetentionStore retention)
 {
     /// <summary>An inbound call with no end report after this long is closed as lost.</summary>
     public static readonly TimeSpan ReportDeadline = TimeSpan.FromHours(6);
@@ -36,6 +36,8 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
         if (KoreanPhone.Parse(dialled) is not { } number) return InboundDecision.Refuse(404, "Unknown number");
         var business = await BusinessOfAsync(number.E164, ct);
         if (business is null) return InboundDecision.Refuse(404, "Unknown number");
+        // No call without its sealed record (통신사실확인자료).
+        if (!retention.Ready) return InboundDecision.Refuse(503, "Call records unavailable");
 
         var targets = await groups.TargetsAsync(business.Id, ct);
         var reachable = !business.CallsSuspended && targets.SipUsernames.Count > 0;
@@ -52,6 +54,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
                 Outcome = reachable ? CallOutcome.InProgress : CallOutcome.NotAnswered,
                 EndedAt = reachable ? null : now,
             });
+            var first = true;
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -59,7 +62,10 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
             catch (DbUpdateException)
             {
                 db.ChangeTracker.Clear(); // a twin request recorded it at the same moment
+                first = false;
             }
+            if (first)
+                await retention.SealAsync(Retention.CallFacts.InboundSetup(callId, business.Id, from, number.E164, now, reachable ? null : CallOutcome.NotAnswered), ct);
         }
         if (!reachable) return InboundDecision.Refuse(480, business.CallsSuspended ? "Business suspended" : "Nobody to ring");
         return new InboundDecision(200, "OK", RingGroups.ModeName(targets.Mode), targets.RingSeconds, targets.SipUsernames, sip.Value.MaxCallSeconds);
@@ -84,6 +90,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
                 .SetProperty(r => r.AnsweredAt, member is null ? null : now - spoken)
                 .SetProperty(r => r.EndedAt, now)
                 .SetProperty(r => r.EndedBy, endedBy is "caller" or "callee" ? endedBy : null), ct);
+        if (updated == 1) await retention.SealAsync(Retention.CallFacts.InboundEnd(record.CallId, record.BusinessId, member, (long)spoken.TotalSeconds, now), ct);
         return updated == 1;
     }
 

@@ -83,7 +83,8 @@ public sealed class History(AppDbContext db)
     /// <summary>Every line that matches the filter, as CSV (UTF-8 with BOM so Excel reads Korean).</summary>
     public async Task<byte[]> CsvAsync(Guid businessId, HistoryFilter filter, CancellationToken ct = default)
     {
-        var csv = new StringBuilder("\uFEFF일시,구분,멤버,분(초),처리자,통화가능 시간 잔액(초),멤버 잔액(초)\r\n");
+        // Seconds, as the ledger keeps them (a sum in a spreadsheet stays exact); the header says so.
+        var csv = new StringBuilder("\uFEFF일시,구분,멤버,시간(초),처리자,통화가능 시간 잔액(초),멤버 잔액(초)\r\n");
         long? before = null;
         do
         {
@@ -107,10 +108,5 @@ public sealed class History(AppDbContext db)
     private static DateTime SeoulDayStart(DateOnly day) => TimeZoneInfo.ConvertTimeToUtc(day.ToDateTime(TimeOnly.MinValue), Seoul);
 
     // Quote every cell that could break the row, and defuse spreadsheet formulas.
-    private static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return "";
-        var safe = value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
-        return "\"" + safe.Replace("\"", "\"\"") + "\"";
-    }
+    private static string Cell(string? value) => CsvCell.Escape(value);
 }

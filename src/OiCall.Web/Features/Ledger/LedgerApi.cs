@@ -72,11 +72,13 @@ public static class LedgerApi
 
     /// <summary>The web page's CSV download: the current business, the page's filters, every matching line.</summary>
     public static void MapHistoryDownload(this IEndpointRouteBuilder app) =>
-        app.MapGet("/history.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? tab, Guid? member, string? from, string? to, BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
+        // The page's form sends member= (empty) for 전체 멤버: read as text, as the page does, not as a Guid that answers 400.
+        app.MapGet("/history.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? tab, string? member, string? from, string? to, BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
         {
             var current = await access.CurrentAsync(http.User, ct);
             if (current is null || !current.Me.IsAdmin) return TypedResults.NotFound();
-            var filter = DetailedHistory.Filter(Enum.TryParse<HistoryTab>(tab, true, out var t) ? t : HistoryTab.Charges, member, from, to, null);
+            var filter = DetailedHistory.Filter(Enum.TryParse<HistoryTab>(tab, true, out var t) ? t : HistoryTab.Charges,
+                Guid.TryParse(member, out var m) ? m : null, from, to, null);
             return TypedResults.File(await history.CsvAsync(current.BusinessId, filter, ct), "text/csv; charset=utf-8", $"history-{filter.Tab.ToString().ToLowerInvariant()}.csv");
         }).RequireAuthorization().ExcludeFromDescription();
 

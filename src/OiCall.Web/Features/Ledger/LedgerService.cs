@@ -416,6 +416,33 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         }
     }
 
+    /// <summary>
+    /// 멤버 삭제, inside the deletion's transaction: the member's whole free time goes back (credit
+    /// drawn is repaid first, as a reclaim does), with reclaim entries in the history. Returns the
+    /// seconds returned, or null when a call holds some of the member's time: then nothing moves.
+    /// The wallet is locked first, as a hold takes it, so no call starts between the look and the move.
+    /// </summary>
+    internal async Task<long?> ReclaimAllForDeletionAsync(Guid businessId, Guid memberId, Guid actor, CancellationToken ct)
+    {
+        await LockAsync(WalletKey(memberId), ct);
+        var free = await db.LedgerAccounts.Where(a => a.Key == WalletKey(memberId)).Select(a => a.Balance).SingleAsync(ct);
+        var held = await db.LedgerAccounts.Where(a => a.Key == HoldKey(memberId)).Select(a => a.Balance).SingleOrDefaultAsync(ct);
+        if (held > 0) return null;
+        if (free <= 0) return 0;
+        var wallet = await AccountAsync(WalletKey(memberId), ct);
+        var credit = await AccountAsync(CreditKey(businessId), ct);
+        var toCredit = Math.Min(free, Math.Max(0, -credit.Balance));
+        if (toCredit > 0)
+            await TransferAsync(TransferKind.Reclaim, wallet, credit, toCredit, businessId, memberId, actor, null, null, LedgerErrors.WalletTooSmall, ct);
+        if (free - toCredit > 0)
+            await TransferAsync(TransferKind.Reclaim, wallet, await AccountAsync(PoolKey(businessId), ct), free - toCredit, businessId, memberId, actor, null, null, LedgerErrors.WalletTooSmall, ct);
+        return free;
+    }
+
+    /// <summary>For a member's deletion, whose transaction the member rules open.</summary>
+    internal Task EnsureMemberAccountsAsync(Guid businessId, Guid memberId, CancellationToken ct) =>
+        EnsureAsync(ct, Pool(businessId), Credit(businessId), Wallet(businessId, memberId), Hold(businessId, memberId));
+
     /// <summary>For a plan change, whose transaction the statements open.</summary>
     internal Task EnsureCreditAccountAsync(Guid businessId, CancellationToken ct) => EnsureAsync(ct, Credit(businessId));
 

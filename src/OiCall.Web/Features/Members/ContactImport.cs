@@ -10,7 +10,7 @@ public sealed record ContactRow(int Line, string? Name, string? Phone);
 /// Korean names, several TEL lines) or from CSV / tab-separated text (Excel's, in UTF-8 or CP949,
 /// with or without a header row).
 /// </summary>
-public static class ContactImport
+public static partial class ContactImport
 {
     public const int MaxBytes = 1024 * 1024;
     public const int MaxContacts = 1000;
@@ -149,6 +149,9 @@ public static class ContactImport
         {
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
             var cells = SplitRow(lines[i]);
+            // "홍길동 01012345678", as people type it: the name, a space, the number.
+            if (cells.Count == 1 && NameThenNumber().Match(cells[0].Trim()) is { Success: true } typed)
+                cells = [typed.Groups[1].Value, typed.Groups[2].Value];
             if (rows.Count == 0 && i == FirstNonBlank(lines) && LooksLikeHeader(cells, out var n, out var p))
             {
                 (nameColumn, phoneColumn) = (n, p);
@@ -198,4 +201,7 @@ public static class ContactImport
         cells.Add(cell.ToString());
         return cells;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*?\S)\s+(\+?[0-9][0-9\- ]{7,}[0-9])$")]
+    private static partial System.Text.RegularExpressions.Regex NameThenNumber();
 }

@@ -59,6 +59,8 @@ public static class MemberErrors
 {
     public static readonly ErrorInfo NotFound = new("member_not_found", 404,
         "멤버를 찾을 수 없습니다.", "Member not found.");
+    public static readonly ErrorInfo TooManyInvites = new("too_many_invites", 429,
+        "오늘 등록할 수 있는 멤버 수(초대 문자)를 넘었습니다.", "This business has added as many members (invites) as it may today.");
     public static readonly ErrorInfo InvalidName = new("invalid_member_name", 400,
         "이름을 1~50자로 입력하세요.", "Enter a name of 1–50 characters.");
     public static readonly ErrorInfo InvalidPhone = new("invalid_member_phone", 400,
@@ -68,6 +70,9 @@ public static class MemberErrors
     public static readonly ErrorInfo LastAdmin = new("last_admin", 409,
         "업체에는 관리자가 한 명 이상 있어야 합니다. 다른 멤버를 먼저 관리자로 설정하세요.",
         "A business needs at least one admin. Make another member an admin first.");
+    public static readonly ErrorInfo InCall = new("member_in_call", 409,
+        "이 멤버는 지금 통화 중입니다. 통화가 끝난 뒤 다시 삭제하세요 (남은 시간은 그때 업체로 돌아갑니다).",
+        "This member is in a call. Delete them after the call ends (their time left then returns to the business).");
     public static readonly ErrorInfo InvalidRole = new("invalid_role", 400,
         "역할은 admin 또는 member 입니다.", "The role is admin or member.");
     public static readonly ErrorInfo ImportEmpty = new("import_empty", 400,

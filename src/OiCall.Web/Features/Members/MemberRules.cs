@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Audit;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Ledger;
 using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 
@@ -40,12 +41,19 @@ public sealed class AppOptions
     public string PublicUrl { get; set; } = "http://127.0.0.1:5080";
 }
 
+public sealed class MemberOptions
+{
+    /// <summary>Members (each one invite by text) a business may add in 24 hours.</summary>
+    public int MaxInvitesPerDay { get; set; } = 200;
+}
+
 /// <summary>Members of a business (STEP 3, STEP 6): add by hand or from contacts, edit, make admin, delete.</summary>
 public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider clock, BusinessAccess access, ISmsSender sms,
-    IOptions<AppOptions> app, ILogger<MemberRules> logger)
+    IOptions<AppOptions> app, LedgerService ledger, IOptions<MemberOptions> limits, ILogger<MemberRules> logger)
 {
     public Task<List<Member>> ListAsync(Membership admin, string? search, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var query = db.Members.AsNoTracking().Where(m => m.BusinessId == admin.BusinessId);
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -68,20 +76,23 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
 
     public async Task<Member> AddAsync(Membership admin, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = NewMember(admin, ValidName(name), ValidPhone(phone));
         if (await db.Members.AnyAsync(m => m.BusinessId == admin.BusinessId && m.Phone == member.Phone, ct))
             throw new AppProblem(MemberErrors.AlreadyMember, "phone");
+        await EnforceInviteCapAsync(admin, 1, ct);
         member.AccountId = await AccountIdForAsync(member.Phone, ct);
         db.Members.Add(member);
         audit.Add("member.added", admin.AccountId, member.Name, KoreanPhone.Masked(member.Phone), admin.BusinessId);
         await SaveRefusingDuplicatesAsync(ct);
-        await InviteAsync(admin.Business, [member], ct);
+        if (MayInvite(admin.Business)) await InviteAsync(admin.Business, [member], ct);
         return member;
     }
 
     /// <summary>What importing these contacts would do, row by row, before anything is added.</summary>
     public async Task<IReadOnlyList<ImportRow>> PlanImportAsync(Membership admin, IReadOnlyList<ContactRow> contacts, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         if (contacts.Count == 0) throw new AppProblem(MemberErrors.ImportEmpty);
         if (contacts.Count > ContactImport.MaxContacts) throw new AppProblem(MemberErrors.ImportTooLarge);
         var existing = (await db.Members.Where(m => m.BusinessId == admin.BusinessId).Select(m => m.Phone).ToListAsync(ct)).ToHashSet();
@@ -93,7 +104,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             var raw = (contact.Phone ?? "").Trim();
             var number = KoreanPhone.Parse(raw);
             var outcome =
-                name.Length is 0 or > 50 || number is null ? ImportOutcome.Malformed
+                name.Length is 0 or > 50 || number is null || SmsText.HasLink(name) ? ImportOutcome.Malformed
                 : !number.Value.IsMobile ? ImportOutcome.NotMobile
                 : existing.Contains(number.Value.E164) ? ImportOutcome.AlreadyMember
                 : !seen.Add(number.Value.E164) ? ImportOutcome.DuplicateInFile
@@ -107,6 +118,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
     public async Task<IReadOnlyList<ImportRow>> ImportAsync(Membership admin, IReadOnlyList<ContactRow> contacts, CancellationToken ct = default)
     {
         var plan = await PlanImportAsync(admin, contacts, ct);
+        await EnforceInviteCapAsync(admin, plan.Count(r => r.Outcome == ImportOutcome.Add), ct);
         var added = new List<Member>();
         foreach (var row in plan.Where(r => r.Outcome == ImportOutcome.Add))
         {
@@ -118,12 +130,13 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         if (added.Count == 0) return plan;
         audit.Add("member.imported", admin.AccountId, $"{added.Count} added", $"{plan.Count - added.Count} skipped", admin.BusinessId);
         await SaveRefusingDuplicatesAsync(ct);
-        await InviteAsync(admin.Business, added, ct);
+        if (MayInvite(admin.Business)) await InviteAsync(admin.Business, added, ct);
         return plan;
     }
 
     public async Task<Member> UpdateAsync(Membership admin, Guid memberId, string? name, string? phone, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         var member = await GetAsync(admin, memberId, ct);
         var changes = new List<string>();
         if (name is not null && ValidName(name) is var cleanName && cleanName != member.Name)
@@ -146,9 +159,10 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         return member;
     }
 
-    /// <summary>관리자설정 / 관리자 해제. The last admin cannot be released.</summary>
+    /// <summary>관리자로 지정 / 관리자 해제. The last admin cannot be released.</summary>
     public async Task<Member> SetRoleAsync(Membership admin, Guid memberId, MemberRole role, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
         var member = await GetAsync(admin, memberId, ct);
@@ -161,17 +175,28 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         return member;
     }
 
-    /// <summary>멤버삭제: soft, so history keeps the name. The last admin cannot be deleted.</summary>
-    public async Task DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
+    /// <summary>
+    /// 멤버 삭제: soft, so history keeps the name. The member's free time goes back to the business
+    /// in the same transaction (returns the seconds). A member in a call is refused until the call
+    /// ends (or its hold expires): their held time must settle first. The last admin cannot be deleted.
+    /// </summary>
+    public async Task<long> DeleteAsync(Membership admin, Guid memberId, CancellationToken ct = default)
     {
+        RequireAdmin(admin);
+        var member = await GetAsync(admin, memberId, ct);
+        await ledger.EnsureMemberAccountsAsync(admin.BusinessId, member.Id, ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await access.LockAsync(admin.BusinessId, ct);
-        var member = await GetAsync(admin, memberId, ct);
+        // Deleted by someone else while the accounts were made: gone is gone.
+        if (!await db.Members.AnyAsync(m => m.Id == member.Id, ct)) throw new AppProblem(MemberErrors.NotFound);
         if (member.IsAdmin) await EnsureAnotherAdminAsync(admin.BusinessId, member.Id, ct);
+        var returned = await ledger.ReclaimAllForDeletionAsync(admin.BusinessId, member.Id, admin.AccountId, ct)
+            ?? throw new AppProblem(MemberErrors.InCall);
         member.DeletedAt = clock.GetUtcNow().UtcDateTime;
-        audit.Add("member.deleted", admin.AccountId, member.Id.ToString(), member.Name, admin.BusinessId);
+        audit.Add("member.deleted", admin.AccountId, member.Id.ToString(), $"{member.Name}; returned seconds: {returned}", admin.BusinessId);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        return returned;
     }
 
     private async Task EnsureAnotherAdminAsync(Guid businessId, Guid memberId, CancellationToken ct)
@@ -179,6 +204,37 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         if (!await db.Members.AnyAsync(m => m.BusinessId == businessId && m.Role == MemberRole.Admin && m.Id != memberId, ct))
             throw new AppProblem(MemberErrors.LastAdmin);
     }
+
+    /// <summary>
+    /// Every change checks the role itself, whoever calls (a page handler, the API): a page's own
+    /// access check is not the last line, and a plain member may read (GetAsync) only themselves.
+    /// </summary>
+    public static void RequireAdmin(Membership caller)
+    {
+        if (!caller.Me.IsAdmin) throw new AppProblem(BusinessErrors.AdminOnly);
+    }
+
+    /// <summary>
+    /// Each member added is one text from the service's number: a business may add (and so
+    /// invite) at most Members:MaxInvitesPerDay in 24 hours, members deleted since included.
+    /// </summary>
+    private async Task EnforceInviteCapAsync(Membership admin, int adding, CancellationToken ct)
+    {
+        if (adding == 0) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now.AddDays(-1);
+        var max = limits.Value.MaxInvitesPerDay;
+        var recent = await db.Members.IgnoreQueryFilters().Where(m => m.BusinessId == admin.BusinessId && m.CreatedAt > since)
+            .OrderBy(m => m.CreatedAt).Select(m => m.CreatedAt).ToListAsync(ct);
+        if (recent.Count + adding <= max) return;
+        // A place frees up when the oldest of the day's additions is a day old.
+        var freeAt = recent.Count + adding - max <= recent.Count ? recent[recent.Count + adding - max - 1].AddDays(1) : now.AddDays(1);
+        var wait = freeAt - now;
+        throw new AppProblem(MemberErrors.TooManyInvites, retryAfter: wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait);
+    }
+
+    /// <summary>Only a business whose main number is verified texts invites: nobody can use the service's number in the name of a business they made up.</summary>
+    private static bool MayInvite(Business business) => business.MainNumberState == MainNumberState.Verified;
 
     private Member NewMember(Membership admin, string name, string phone) => new()
     {
@@ -224,7 +280,7 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             try
             {
                 await sms.SendAsync(member.Phone,
-                    $"[오이콜] {business.Name}에서 {member.Name}님을 멤버로 등록했습니다. {app.Value.PublicUrl} 에서 이 번호로 로그인하세요.", ct);
+                    InviteText(business.Name, member.Name, member.PhoneDisplay, app.Value.PublicUrl), ct);
             }
             catch (SmsDeliveryException e)
             {
@@ -233,10 +289,15 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
         }
     }
 
+    /// <summary>What the invite says: where to go and what to type. No sign-up: the first login makes the account.</summary>
+    public static string InviteText(string business, string member, string phoneDisplay, string publicUrl) =>
+        $"[오이콜] {business}에서 {member}님을 멤버로 등록했습니다. {publicUrl.TrimEnd('/')}/login 에서 휴대폰 번호 {phoneDisplay}를 입력하고 문자로 받은 인증번호를 넣으면 바로 로그인됩니다 (회원가입 필요 없음).";
+
     private static string ValidName(string? name)
     {
         var clean = (name ?? "").Trim();
-        return clean.Length is 0 or > 50 ? throw new AppProblem(MemberErrors.InvalidName, "name") : clean;
+        if (clean.Length is 0 or > 50) throw new AppProblem(MemberErrors.InvalidName, "name");
+        return SmsText.HasLink(clean) ? throw new AppProblem(SmsText.LinkInName, "name") : clean;
     }
 
     private static string ValidPhone(string? phone) =>

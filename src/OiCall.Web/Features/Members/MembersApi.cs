@@ -12,7 +12,8 @@ public sealed record SetRoleRequest(MemberRole Role);
 public sealed record ContactsImportRequest(List<ContactInput>? Contacts, bool Preview);
 public sealed record ContactInput(string? Name, string? Phone);
 
-public sealed record MemberResponse(Guid Id, string Name, string Phone, string PhoneDisplay, MemberRole Role, bool HasAccount, DateTime CreatedAt);
+// No sign of whether the number has an account: an admin may add any number, and would learn it.
+public sealed record MemberResponse(Guid Id, string Name, string Phone, string PhoneDisplay, MemberRole Role, DateTime CreatedAt);
 public sealed record ImportRowResponse(int Line, string Name, string Phone, string? PhoneDisplay, ImportOutcome Outcome, string Reason);
 public sealed record ImportResponse(bool Preview, int Added, int Skipped, IReadOnlyList<ImportRowResponse> Rows);
 
@@ -82,5 +83,5 @@ public static class MembersApi
             [.. rows.Select(r => new ImportRowResponse(r.Line, r.Name, r.Phone, r.PhoneDisplay, r.Outcome, r.Reason))]);
     }
 
-    public static MemberResponse Response(Member m) => new(m.Id, m.Name, m.Phone, m.PhoneDisplay, m.Role, m.AccountId is not null, m.CreatedAt);
+    public static MemberResponse Response(Member m) => new(m.Id, m.Name, m.Phone, m.PhoneDisplay, m.Role, m.CreatedAt);
 }

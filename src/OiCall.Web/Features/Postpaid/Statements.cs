@@ -150,11 +150,7 @@ public sealed class Statements(AppDbContext db, LedgerService ledger, AuditLog a
     /// <summary>Billing rounds each member's total up to the started minute.</summary>
     public static long Minutes(long seconds) => (seconds + 59) / 60;
 
-    private static string CsvCell(string value)
-    {
-        var safe = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
-        return "\"" + safe.Replace("\"", "\"\"") + "\"";
-    }
+    private static string CsvCell(string value) => Infrastructure.CsvCell.Escape(value);
 }
 
 public static class PostpaidLimits

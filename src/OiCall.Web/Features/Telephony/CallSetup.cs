@@ -12,9 +12,9 @@ namespace OiCall.Web.Features.Telephony;
 /// What the SIP edge asks at call setup: whether the member may call that number, with which company
 /// number, and for how long — the seconds granted, held with the call's record before the answer.
 /// </summary>
-public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider clock, IOptions<SipOptions> sip)
+public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider clock, IOptions<SipOptions> sip, Retention.RetentionStore retention)
 {
-    public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, CancellationToken ct = default)
+    public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, string? source = null, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var now = clock.GetUtcNow().UtcDateTime;
@@ -47,11 +47,13 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
             wanted = Math.Min(wanted, cap - caller.UsedToday);
         }
 
+        // No call without its sealed record (통신사실확인자료).
+        if (!retention.Ready) return CallDecision.Refuse(503, "Call records unavailable");
         var dialledMasked = business.KeepDialledDigits ? CallRecord.MaskedLastFour(destination) : null;
-        var granted = await calls.HoldAsync(new NewCall(callId, business.Id, caller.MemberId, presented, dialledMasked, now, wanted), ct);
-        return granted is { } seconds
-            ? new CallDecision(200, "OK", presented, destination, seconds)
-            : CallDecision.Refuse(402, "No minutes left");
+        if (await calls.HoldAsync(new NewCall(callId, business.Id, caller.MemberId, presented, dialledMasked, now, wanted), ct) is not { } granted)
+            return CallDecision.Refuse(402, "No minutes left");
+        await retention.SealAsync(Retention.CallFacts.OutboundSetup(callId, business.Id, caller.MemberId, presented, destination, now, source), ct);
+        return new CallDecision(200, "OK", presented, destination, granted);
     }
 
     /// <summary>

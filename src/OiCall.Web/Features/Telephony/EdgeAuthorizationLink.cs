@@ -103,7 +103,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                decision = await scope.ServiceProvider.GetRequiredService<CallSetup>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, ct);
+                decision = await scope.ServiceProvider.GetRequiredService<CallSetup>().AuthorizeAsync(request.CallId, request.Username, request.Dialled, request.Source, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -5,7 +5,7 @@ using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Telephony;
 
-public sealed record AuthorizeCallRequest(string? CallId, string? Username, string? Dialled);
+public sealed record AuthorizeCallRequest(string? CallId, string? Username, string? Dialled, string? Source = null);
 public sealed record CallEndRequest(string? CallId, bool Answered, long DurationSeconds, string? EndedBy);
 public sealed record CallEndResponse(bool Settled);
 public sealed record Ha1Response(string Ha1);
@@ -31,7 +31,7 @@ public static class TelephonyApi
             await accounts.Ha1Async(username, ct) is { } ha1 ? Results.Ok(new Ha1Response(ha1)) : Results.NotFound());
 
         edge.MapPost("/calls/authorize", async (AuthorizeCallRequest body, CallSetup calls, CancellationToken ct) =>
-            await calls.AuthorizeAsync(body.CallId, body.Username, body.Dialled, ct));
+            await calls.AuthorizeAsync(body.CallId, body.Username, body.Dialled, body.Source, ct));
 
         edge.MapPost("/calls/end", async (CallEndRequest body, CallEnds calls, CancellationToken ct) =>
             new CallEndResponse(await calls.EndAsync(body.CallId, body.Answered, body.DurationSeconds, body.EndedBy, ct)));

@@ -14,7 +14,7 @@ public interface IDocumentStore
 /// <summary>Files under the data directory's documents/ folder: outside the web root, named by the app only.</summary>
 public sealed class DiskDocumentStore(DataDirectory data) : IDocumentStore
 {
-    private string Folder => Directory.CreateDirectory(Path.Combine(data.Path, "documents")).FullName;
+    private string Folder => PrivateFiles.CreateDirectory(Path.Combine(data.Path, "documents"));
 
     public async Task SaveAsync(string storedName, Stream content, CancellationToken ct)
     {
