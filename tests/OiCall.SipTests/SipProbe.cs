@@ -54,10 +54,11 @@ public sealed partial class SipProbe : IDisposable
 
     public void Send(string message) => _udp.Send(Encoding.ASCII.GetBytes(message), _edge);
 
-    /// <summary>Sends a request and returns the first final answer to it, or null if none came within the limit.</summary>
+    /// <summary>Sends a request and returns the first final answer to it (its Call-ID and CSeq), or null if none came within the limit.</summary>
     public async Task<string?> AskAsync(string request, TimeSpan? limit = null)
     {
         var callId = Header(request, "Call-ID");
+        var cseq = Header(request, "CSeq");
         Send(request);
         using var wait = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(1));
         try
@@ -65,7 +66,7 @@ public sealed partial class SipProbe : IDisposable
             while (true)
             {
                 var answer = Encoding.ASCII.GetString((await _udp.ReceiveAsync(wait.Token)).Buffer);
-                if (Header(answer, "Call-ID") == callId && Status(answer) >= 200) return answer;
+                if (Header(answer, "Call-ID") == callId && Header(answer, "CSeq") == cseq && Status(answer) >= 200) return answer;
             }
         }
         catch (OperationCanceledException) { return null; }

@@ -37,6 +37,12 @@ public sealed class SipOptions
     /// <summary>Failed digest attempts from one source IP, each within AuthFailureWindowSeconds of the last, that ban it.</summary>
     public int AuthFailuresToBan { get; set; } = 10;
     public int AuthFailureWindowSeconds { get; set; } = 600;
+    /// <summary>
+    /// Devices (registered SIP apps) per member: ring-all rings each, so this bounds how many INVITEs
+    /// one inbound call fans out to. A device beyond it replaces the one whose registration was
+    /// refreshed longest ago, so a member's new phone works at once.
+    /// </summary>
+    public int MaxDevicesPerMember { get; set; } = 5;
     /// <summary>Benchmark baseline only: every authenticated call gets a constant grant, no control plane asked.</summary>
     public bool FixedGrant { get; set; }
     /// <summary>Benchmark only: the edge logs "auth-us=N" (suspend → answer, in µs) for every authorization.</summary>

@@ -173,6 +173,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         "-A", $"MAX_CALL_SECONDS={Positive(s.Sip.MaxCallSeconds)}",
         // Topology-hiding records must outlive the longest call and its ringing (at most 300 s).
         "-A", $"TOPOS_SECONDS={Positive(s.Sip.MaxCallSeconds) + 3600}",
+        "-A", $"MAX_CONTACTS={Positive(s.Sip.MaxDevicesPerMember)}",
         .. s.Sip.FixedGrant ? (string[])["-A", "FIXED_GRANT"] : [],
         .. s.Sip.AuthTiming ? (string[])["-A", "AUTH_TIMING"] : [],
     ];
