@@ -103,6 +103,8 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         foreach (var argument in Arguments(settings)) start.ArgumentList.Add(argument);
         // The secret stays off the command line (ps shows arguments to every local user).
         start.Environment["OICALL_EDGE_SECRET"] = settings.EdgeSecret;
+        // The same secret keys the evapi link's HMAC; Kamailio 5.6 needs it as the two pads.
+        (start.Environment["OICALL_EVAPI_IPAD"], start.Environment["OICALL_EVAPI_OPAD"]) = EvapiLink.Pads(settings.EdgeSecret);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Kamailio did not start.");
         var edge = new SipEdgeProcess(process, settings, logger);
