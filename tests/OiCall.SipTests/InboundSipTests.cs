@@ -13,7 +13,7 @@ namespace OiCall.SipTests;
 public sealed record Phone(MemberDto Member, SipAccountDto Sip, int Port);
 
 /// <summary>
-/// Issue #7, edge side: customers call a company number through the carrier trunk (sipp sending from
+/// Incoming calls at the edge: customers call a company number through the carrier trunk (sipp sending from
 /// the fixture's trunk address and port) and the project's real Kamailio rings the members' apps
 /// (sipp registered with digest, then answering, ringing or busy on the registered port).
 /// </summary>

@@ -6,7 +6,7 @@ using OiCall.Tests.Support;
 namespace OiCall.SipTests;
 
 /// <summary>
-/// Issue #7: members' numbers never leave the edge. The members' apps here tell everything about
+/// Members' numbers never leave the edge. The members' apps here tell everything about
 /// their users the way real apps do (User-Agent and Contact with the SIP username and a device id,
 /// identity headers and an X- header with the member's own number, an SDP whose o=, s=, i=, u=,
 /// e=, p=, a=tool and a=ssrc cname lines name the member). Everything the carrier trunk sent and

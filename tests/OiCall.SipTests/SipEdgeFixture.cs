@@ -77,7 +77,7 @@ public class SipEdgeFixture : IAsyncLifetime
 
     /// <summary>
     /// Changes to this fixture's service configuration. By default the flood guard allows far more
-    /// than the 16 requests / 2 s per source: these tests play many members (and the load
+    /// than the service's default of 16 requests / 2 s per source (SipEdgeOptions): these tests play many members (and the load
     /// tests about 50 requests a second) all from 127.0.0.1, which in service would be many
     /// addresses. The guard with its defaults is tested in SipEdgeGuardTests (GuardEdgeFixture).
     /// </summary>

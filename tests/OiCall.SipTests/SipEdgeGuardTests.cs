@@ -3,7 +3,7 @@ using OiCall.Tests.Support;
 namespace OiCall.SipTests;
 
 /// <summary>
-/// The public side's guard with the default limits (16 requests / 2 s, 10 failed digest
+/// The public side's guard with the service's default limits (SipEdgeOptions: 16 requests / 2 s, 10 failed digest
 /// attempts / 10 min, ban 300 s). Each attacker uses its own 127.0.0.x address, so a ban in one
 /// test never touches another; members come from 127.0.0.1.
 /// </summary>

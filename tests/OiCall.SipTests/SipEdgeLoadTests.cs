@@ -11,7 +11,7 @@ using OiCall.Web.Features.Telephony;
 namespace OiCall.SipTests;
 
 /// <summary>
-/// The long cut-off test of the call-plane issue: 200 calls that all run into their granted time,
+/// The long cut-off test: 200 calls that all run into their granted time,
 /// a quarter of them with a re-INVITE mid-call, 20 at a time through the project's Kamailio. Every
 /// carrier leg and every member leg must get its BYE in time, the carrier must never see anything
 /// of the member, and the ledger must show exactly one settle per call.

@@ -139,7 +139,7 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
 }
 
 /// <summary>
-/// Issue #6, call end → settle: each call's end settles its hold exactly once per Call-ID, even when
+/// Call end → settle: each call's end settles its hold exactly once per Call-ID, even when
 /// the report repeats or arrives after a restart, and a report the control plane could not take
 /// is spooled by the edge, not lost.
 /// </summary>

@@ -15,14 +15,4 @@ public static class Text
     public static bool IsEnglish => CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == English;
 
     public static string Pick(string ko, string en) => IsEnglish ? en : ko;
-
-    /// <summary>Times are stored in UTC and shown in Korea's time.</summary>
-    public static DateTime ToSeoul(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, Seoul);
-
-    /// <summary>When the Korean calendar day containing <paramref name="utc"/> began, in UTC.</summary>
-    public static DateTime SeoulDayStartUtc(DateTime utc) => TimeZoneInfo.ConvertTimeToUtc(ToSeoul(utc).Date, Seoul);
-
-    public static string FormatSeoul(DateTime utc) => ToSeoul(utc).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-
-    private static readonly TimeZoneInfo Seoul = TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul");
 }

@@ -6,7 +6,7 @@ using OiCall.Web.Data;
 
 namespace OiCall.Tests.Accounts;
 
-/// <summary>The one-time code rules of the foundation issue, point 4, each on both databases.</summary>
+/// <summary>The one-time login code's rules (expiry, single use, five tries, send limits, no answer that tells an ID exists), each on both databases.</summary>
 public sealed class LoginCodeRulesTests
 {
     private const string Phone = "010-4321-8765";

@@ -11,7 +11,7 @@ using OiCall.Web.Features.Telephony;
 namespace OiCall.Tests.Telephony;
 
 /// <summary>
-/// Issue #6's end → settle at its edges: a report that comes after the hold expired still bills
+/// Call end → settle at its edges: a report that comes after the hold expired still bills
 /// the call once (as far as the wallet has time), and a call's settle and its record never disagree.
 /// </summary>
 public sealed partial class CallAuthorizationTests

@@ -137,6 +137,11 @@ public sealed class BusinessRules(AppDbContext db, AuditLog audit, TimeProvider 
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>Main numbers waiting for an operator, oldest first (a mobile number proves itself by SMS instead).</summary>
+    public async Task<IReadOnlyList<Business>> MainNumbersAwaitingOperatorAsync(CancellationToken ct = default) =>
+        (await db.Businesses.AsNoTracking().Where(b => b.MainNumberState == MainNumberState.Requested).OrderBy(b => b.CreatedAt).ToListAsync(ct))
+            .Where(b => !b.MainNumberIsMobile).ToList();
+
     /// <summary>An operator's decision on a main number that cannot be proven by SMS.</summary>
     public async Task<Business> DecideMainNumberAsync(Guid operatorId, Guid businessId, bool approve, string? reason, CancellationToken ct = default)
     {

@@ -25,7 +25,7 @@ public static class BusinessesApi
         var api = app.MapGroup("/api/v1").WithTags("Businesses").RequireAuthorization(ApiAuth.Policy);
 
         api.MapGet("/businesses", async (BusinessRules rules, HttpContext http, CancellationToken ct) =>
-            (await rules.ListAsync(http.User.AccountId(), ct)).Select(s => Response(s.Business, s.Role, s.IsCurrent, s.MemberCount)))
+            TypedResults.Ok((await rules.ListAsync(http.User.AccountId(), ct)).Select(s => Response(s.Business, s.Role, s.IsCurrent, s.MemberCount))))
             .WithSummary("내 업체 관리: every business the account belongs to, with its role and which one is current.");
 
         api.MapPost("/businesses", async (CreateBusinessRequest body, BusinessRules rules, HttpContext http, CancellationToken ct) =>
@@ -34,38 +34,38 @@ public static class BusinessesApi
             return TypedResults.Created($"/api/v1/businesses/{business.Id}", Response(business, MemberRole.Admin, true, 1));
         }).WithSummary("내 업체 등록: the caller becomes its first admin and it becomes the current business.");
 
-        api.MapGet("/businesses/{businessId:guid}", async (Guid businessId, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            var me = await access.MemberAsync(businessId, http.User, ct);
-            return await CurrentViewAsync(rules, me, ct);
-        });
-
-        api.MapPatch("/businesses/{businessId:guid}", async (Guid businessId, UpdateBusinessRequest body, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
-            await rules.UpdateAsync(admin, body.Name, body.MainNumber, ct);
-            return await CurrentViewAsync(rules, admin, ct);
-        }).WithSummary("Edit name or main number; a changed number must be verified again.");
-
-        api.MapGet("/businesses/{businessId:guid}/deletion", async (Guid businessId, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
-            Deletion(await rules.DeletionConsequencesAsync(await access.AdminAsync(businessId, http.User, ct), ct)))
-            .WithSummary("What deleting the business would end (shown before confirming).");
-
-        api.MapDelete("/businesses/{businessId:guid}", async (Guid businessId, [FromQuery] bool? confirm, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            await rules.DeleteAsync(await access.AdminAsync(businessId, http.User, ct), confirm == true, ct);
-            return TypedResults.NoContent();
-        }).WithSummary("Delete (soft). With members or call time left, it answers 409 deletion_needs_confirmation unless ?confirm=true.");
-
         api.MapPut("/me/current-business", async (SwitchBusinessRequest body, BusinessRules rules, HttpContext http, CancellationToken ct) =>
         {
             await rules.SwitchAsync(body.BusinessId, http.User, ct);
             return TypedResults.NoContent();
         }).WithSummary("Switch the current business; the choice survives a new login.");
 
-        api.MapPost("/businesses/{businessId:guid}/main-number/verification", async (Guid businessId, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
+        var business = app.MapBusinessGroup().WithTags("Businesses");
+
+        business.MapGet("", async (Tenant tenant, BusinessRules rules, CancellationToken ct) =>
+            TypedResults.Ok(await CurrentViewAsync(rules, tenant.Membership, ct)))
+            .AllowAnyMember().WithSummary("One business the caller belongs to, with their role in it.");
+
+        business.MapPatch("", async (UpdateBusinessRequest body, Tenant tenant, BusinessRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            await rules.UpdateAsync(tenant.Membership, body.Name, body.MainNumber, ct);
+            return TypedResults.Ok(await CurrentViewAsync(rules, tenant.Membership, ct));
+        }).WithSummary("Edit name or main number; a changed number must be verified again.");
+
+        business.MapGet("/deletion", async (Tenant tenant, BusinessRules rules, CancellationToken ct) =>
+            TypedResults.Ok(Deletion(await rules.DeletionConsequencesAsync(tenant.Membership, ct))))
+            .WithSummary("What deleting the business would end (shown before confirming).");
+
+        business.MapDelete("", async ([FromQuery] bool? confirm, Tenant tenant, BusinessRules rules, CancellationToken ct) =>
+        {
+            await rules.DeleteAsync(tenant.Membership, confirm == true, ct);
+            return TypedResults.NoContent();
+        }).WithSummary("Delete (soft). With members or call time left, it answers 409 deletion_needs_confirmation unless ?confirm=true.")
+          .ProducesProblem(StatusCodes.Status409Conflict);
+
+        business.MapPost("/main-number/verification", async (Tenant tenant, BusinessRules rules, HttpContext http, CancellationToken ct) =>
+        {
+            var admin = tenant.Membership;
             var sent = await rules.RequestMainNumberVerificationAsync(admin, ClientAddress.Of(http), ct);
             return TypedResults.Accepted((string?)null, new VerificationResponse(admin.Business.MainNumberState, admin.Business.MainNumberState.Label(),
                 sent?.ChallengeId, sent?.ExpiresAt,
@@ -74,20 +74,20 @@ public static class BusinessesApi
                     : Text.Pick("대표번호로 인증번호를 보냈습니다.", "A code has been sent to the main number.")));
         }).WithSummary("인증요청: a mobile main number gets an SMS code; any other number goes to an operator.");
 
-        api.MapPost("/businesses/{businessId:guid}/main-number/verification/confirm", async (Guid businessId, ConfirmCodeRequest body, BusinessAccess access, BusinessRules rules, HttpContext http, CancellationToken ct) =>
+        business.MapPost("/main-number/verification/confirm", async (ConfirmCodeRequest body, Tenant tenant, BusinessRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var admin = tenant.Membership;
             await rules.ConfirmMainNumberAsync(admin, body.ChallengeId, body.Code, ct);
-            return new VerificationResponse(admin.Business.MainNumberState, admin.Business.MainNumberState.Label(), null, null,
-                Text.Pick("대표번호 인증완료", "Main number verified"));
+            return TypedResults.Ok(new VerificationResponse(admin.Business.MainNumberState, admin.Business.MainNumberState.Label(), null, null,
+                Text.Pick("대표번호 인증완료", "Main number verified")));
         }).WithSummary("Confirm a mobile main number with the code it received.");
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
         operatorApi.MapPost("/businesses/{businessId:guid}/main-number/decision", async (Guid businessId, MainNumberDecisionRequest body, BusinessRules rules, HttpContext http, CancellationToken ct) =>
         {
-            var business = await rules.DecideMainNumberAsync(http.User.AccountId(), businessId, body.Approve, body.Reason, ct);
-            return new VerificationResponse(business.MainNumberState, business.MainNumberState.Label(), null, null,
-                body.Approve ? Text.Pick("인증완료", "Verified") : Text.Pick("반려", "Rejected"));
+            var decided = await rules.DecideMainNumberAsync(http.User.AccountId(), businessId, body.Approve, body.Reason, ct);
+            return TypedResults.Ok(new VerificationResponse(decided.MainNumberState, decided.MainNumberState.Label(), null, null,
+                body.Approve ? Text.Pick("인증완료", "Verified") : Text.Pick("반려", "Rejected")));
         }).WithSummary("Operator: approve or reject (with a reason) a main number awaiting verification.");
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
@@ -21,102 +22,94 @@ public static class CallerNumbersApi
 {
     public static void MapCallerNumbersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/businesses/{businessId:guid}/caller-numbers").WithTags("Caller numbers").RequireAuthorization(ApiAuth.Policy);
+        var business = app.MapBusinessGroup();
+        var api = business.MapGroup("/caller-numbers").WithTags("Caller numbers");
 
-        api.MapGet("/", async (Guid businessId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
-            return (await rules.ListAsync(businessId, ct)).Select(n => Response(n, [], admin.Business.DefaultCallerNumberId));
-        }).WithSummary("발신번호 사전 등록: the business's caller numbers and their states.");
+        api.MapGet("/", async (Guid businessId, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
+            TypedResults.Ok((await rules.ListAsync(businessId, ct)).Select(n => Response(n, [], tenant.Membership.Business.DefaultCallerNumberId))))
+            .WithSummary("발신번호 사전 등록: the business's caller numbers and their states.");
 
-        api.MapPost("/", async (Guid businessId, RegisterCallerNumberRequest body, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/", async (Guid businessId, RegisterCallerNumberRequest body, Tenant tenant, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
-            var (number, code) = await rules.RegisterAsync(admin, body.Number, body.Name, ClientAddress.Of(http), ct);
+            var (number, code) = await rules.RegisterAsync(tenant.Membership, body.Number, body.Name, ClientAddress.Of(http), ct);
             return TypedResults.Created($"/api/v1/businesses/{businessId}/caller-numbers/{number.Id}", Response(number, [], null) with { ChallengeId = code?.ChallengeId });
         }).WithSummary("인증요청: register a number with a name. A mobile number gets an SMS code (challengeId in the answer); every number then needs documents.");
 
-        api.MapGet("/{numberId:guid}", async (Guid businessId, Guid numberId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapGet("/{numberId:guid}", async (Guid businessId, Guid numberId, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
             var view = await rules.ViewAsync(businessId, numberId, ct);
-            return Response(view.Number, view.Documents, admin.Business.DefaultCallerNumberId);
-        });
+            return TypedResults.Ok(Response(view.Number, view.Documents, tenant.Membership.Business.DefaultCallerNumberId));
+        }).WithSummary("A caller number with its documents.");
 
-        api.MapPost("/{numberId:guid}/code", async (Guid businessId, Guid numberId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            var sent = await rules.ResendCodeAsync(await access.AdminAsync(businessId, http.User, ct), numberId, ClientAddress.Of(http), ct);
-            return TypedResults.Accepted((string?)null, sent);
-        }).WithSummary("Send the possession code again (mobile numbers in 등록요청).");
+        api.MapPost("/{numberId:guid}/code", async (Guid numberId, Tenant tenant, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+            TypedResults.Accepted((string?)null, await rules.ResendCodeAsync(tenant.Membership, numberId, ClientAddress.Of(http), ct)))
+            .WithSummary("Send the possession code again (mobile numbers in 등록요청).");
 
-        api.MapPost("/{numberId:guid}/code/confirm", async (Guid businessId, Guid numberId, ConfirmCallerNumberRequest body, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/{numberId:guid}/code/confirm", async (Guid numberId, ConfirmCallerNumberRequest body, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
-            return Response(await rules.ConfirmCodeAsync(admin, numberId, body.ChallengeId, body.Code, ct), [], admin.Business.DefaultCallerNumberId);
+            var admin = tenant.Membership;
+            return TypedResults.Ok(Response(await rules.ConfirmCodeAsync(admin, numberId, body.ChallengeId, body.Code, ct), [], admin.Business.DefaultCallerNumberId));
         }).WithSummary("Prove possession of a mobile number with its code → 서류대기.");
 
         api.MapPost("/{numberId:guid}/documents", async (Guid businessId, Guid numberId, IFormFile? file, [FromForm] DocumentKind? kind,
-            BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+            Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var document = await rules.UploadAsync(await access.AdminAsync(businessId, http.User, ct), numberId, kind ?? DocumentKind.UsageCertificate, file, ct);
+            var document = await rules.UploadAsync(tenant.Membership, numberId, kind ?? DocumentKind.UsageCertificate, file, ct);
             return TypedResults.Created($"/api/v1/businesses/{businessId}/caller-numbers/{numberId}/documents/{document.Id}", Response(document));
         }).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(CallerNumberRules.MaxDocumentBytes + 64 * 1024))
           .WithSummary("Upload a document (multipart 'file', optional 'kind'): PDF, JPEG or PNG by content, up to 10 MB.");
 
-        api.MapGet("/{numberId:guid}/documents/{documentId:guid}", async (Guid businessId, Guid numberId, Guid documentId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
-        {
-            await access.AdminAsync(businessId, http.User, ct);
-            return await DownloadAsync(rules, businessId, numberId, documentId, http, ct);
-        }).WithSummary("Download a document (always as an attachment).");
+        api.MapGet("/{numberId:guid}/documents/{documentId:guid}", async (Guid businessId, Guid numberId, Guid documentId, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+            await DownloadAsync(rules, businessId, numberId, documentId, http, ct))
+            .Produces<Stream>(StatusCodes.Status200OK, "application/pdf", "image/jpeg", "image/png")
+            .WithSummary("Download a document (always as an attachment).");
 
-        api.MapPost("/{numberId:guid}/submission", async (Guid businessId, Guid numberId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/{numberId:guid}/submission", async (Guid numberId, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
-            return Response(await rules.SubmitAsync(admin, numberId, ct), [], admin.Business.DefaultCallerNumberId);
+            var admin = tenant.Membership;
+            return TypedResults.Ok(Response(await rules.SubmitAsync(admin, numberId, ct), [], admin.Business.DefaultCallerNumberId));
         }).WithSummary("심사 요청: send the documents to review → 심사중.");
 
-        api.MapDelete("/{numberId:guid}", async (Guid businessId, Guid numberId, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapDelete("/{numberId:guid}", async (Guid numberId, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            await rules.DeleteAsync(await access.AdminAsync(businessId, http.User, ct), numberId, ct);
+            await rules.DeleteAsync(tenant.Membership, numberId, ct);
             return TypedResults.NoContent();
         }).WithSummary("삭제: the number is never presented again; its history stays.");
 
-        api.MapPut("/default", async (Guid businessId, ChooseCallerNumberRequest body, BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPut("/default", async (ChooseCallerNumberRequest body, Tenant tenant, CallerNumberRules rules, CancellationToken ct) =>
         {
-            await rules.SetDefaultAsync(await access.AdminAsync(businessId, http.User, ct), body.CallerNumberId, ct);
+            await rules.SetDefaultAsync(tenant.Membership, body.CallerNumberId, ct);
             return TypedResults.NoContent();
         }).WithSummary("The business's default caller number (approved only; null clears it).");
 
-        var members = app.MapGroup("/api/v1/businesses/{businessId:guid}/members/{memberId:guid}").WithTags("Caller numbers").RequireAuthorization(ApiAuth.Policy);
-        members.MapPut("/caller-number", async (Guid businessId, Guid memberId, ChooseCallerNumberRequest body, BusinessAccess access, MemberRules memberRules, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        var members = business.MapGroup("/members/{memberId:guid}").WithTags("Caller numbers");
+        members.MapPut("/caller-number", async (Guid memberId, ChooseCallerNumberRequest body, Tenant tenant, MemberRules memberRules, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var admin = tenant.Membership;
             await rules.SetForMemberAsync(admin, await memberRules.GetAsync(admin, memberId, ct), body.CallerNumberId, ct);
             return TypedResults.NoContent();
         }).WithSummary("A member's own caller number (approved only; null → the business default).");
 
-        members.MapGet("/caller-number", async (Guid businessId, Guid memberId, BusinessAccess access, MemberRules memberRules, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
+        members.MapGet("/caller-number", async (Guid businessId, Guid memberId, Tenant tenant, MemberRules memberRules, CallerNumberRules rules, CancellationToken ct) =>
         {
-            var member = await memberRules.GetAsync(await access.MemberAsync(businessId, http.User, ct), memberId, ct);
+            var member = await memberRules.GetAsync(tenant.Membership, memberId, ct);
             var presented = await rules.PresentedNumberAsync(businessId, member.Id, ct);
-            return new PresentedNumberResponse(presented?.Id, presented?.Number, presented?.NumberDisplay);
-        }).WithSummary("The number this member's calls present (approved only), or none.");
+            return TypedResults.Ok(new PresentedNumberResponse(presented?.Id, presented?.Number, presented?.NumberDisplay));
+        }).AllowAnyMember().WithSummary("The number this member's calls present (approved only), or none.");
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
 
-        operatorApi.MapGet("/review-queue", async (CallerNumberRules rules, Data.AppDbContext db, CancellationToken ct) =>
+        operatorApi.MapGet("/review-queue", async (CallerNumberRules rules, BusinessRules businesses, CancellationToken ct) =>
         {
             var numbers = (await rules.ReviewQueueAsync(ct)).Select(n => Response(n, [], null)).ToList();
-            var mainNumbers = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
-                db.Businesses.Where(b => b.MainNumberState == MainNumberState.Requested).OrderBy(b => b.CreatedAt), ct);
-            return new ReviewQueueResponse(numbers, mainNumbers.Where(b => !b.MainNumberIsMobile)
-                .Select(b => new MainNumberReviewResponse(b.Id, b.Name, b.MainNumberDisplay)).ToList());
+            var mainNumbers = await businesses.MainNumbersAwaitingOperatorAsync(ct);
+            return TypedResults.Ok(new ReviewQueueResponse(numbers, [.. mainNumbers.Select(b => new MainNumberReviewResponse(b.Id, b.Name, b.MainNumberDisplay))]));
         }).WithSummary("Operator: caller numbers in review (oldest first) and main numbers waiting for a decision.");
 
         operatorApi.MapGet("/caller-numbers/{numberId:guid}", async (Guid numberId, CallerNumberRules rules, CancellationToken ct) =>
         {
             var view = await rules.ViewForOperatorAsync(numberId, ct);
-            return Response(view.Number, view.Documents, null);
+            return TypedResults.Ok(Response(view.Number, view.Documents, null));
         }).WithSummary("Operator: a caller number with its documents.");
 
         operatorApi.MapGet("/caller-numbers/{numberId:guid}/documents/{documentId:guid}", async (Guid numberId, Guid documentId, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
@@ -128,47 +121,47 @@ public static class CallerNumbersApi
         operatorApi.MapPost("/caller-numbers/{numberId:guid}/decision", async (Guid numberId, CallerNumberDecisionRequest body, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
         {
             var number = await rules.DecideAsync(http.User.AccountId(), numberId, body.Approve, body.Reason, ct);
-            return Response(number, [], null);
+            return TypedResults.Ok(Response(number, [], null));
         }).WithSummary("Operator: approve, or reject with a reason; the business's admins get an SMS.");
     }
 
     /// <summary>The web app's upload form and document links (cookie sessions, antiforgery on the form).</summary>
-    public static void MapCallerNumberWebEndpoints(this IEndpointRouteBuilder app)
+    public static void MapCallerNumberDocumentUploadAndDownload(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/caller-numbers/{numberId:guid}/documents", async (Guid numberId, IFormFile? file, [FromForm] DocumentKind? kind,
+        app.MapPost("/caller-numbers/{numberId:guid}/documents", async Task<Results<RedirectHttpResult, NotFound>> (Guid numberId, IFormFile? file, [FromForm] DocumentKind? kind,
             BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
         {
             var current = await access.CurrentAsync(http.User, ct);
-            if (current is not { Me.IsAdmin: true }) return Results.NotFound();
+            if (current is not { Me.IsAdmin: true }) return TypedResults.NotFound();
             try
             {
                 await rules.UploadAsync(current, numberId, kind ?? DocumentKind.UsageCertificate, file, ct);
-                return Results.Redirect(Components.Flash.To($"/caller-numbers/{numberId}", "document-uploaded"));
+                return TypedResults.Redirect(Components.Flash.To($"/caller-numbers/{numberId}", "document-uploaded"));
             }
             catch (AppProblem e) when (e.Error.Status != 404)
             {
-                return Results.Redirect($"/caller-numbers/{numberId}?err={e.Error.Code}");
+                return TypedResults.Redirect($"/caller-numbers/{numberId}?err={e.Error.Code}");
             }
         }).RequireAuthorization().ExcludeFromDescription().WithMetadata(new RequestSizeLimitAttribute(CallerNumberRules.MaxDocumentBytes + 64 * 1024));
 
-        app.MapGet("/caller-numbers/{numberId:guid}/documents/{documentId:guid}", async (Guid numberId, Guid documentId,
+        app.MapGet("/caller-numbers/{numberId:guid}/documents/{documentId:guid}", async Task<Results<FileStreamHttpResult, NotFound>> (Guid numberId, Guid documentId,
             BusinessAccess access, CallerNumberRules rules, HttpContext http, CancellationToken ct) =>
         {
             if (http.User.IsInRole(Claims.OperatorRole))
                 return await DownloadAsync(rules, (await rules.ViewForOperatorAsync(numberId, ct)).Number.BusinessId, numberId, documentId, http, ct);
             var current = await access.CurrentAsync(http.User, ct);
-            if (current is not { Me.IsAdmin: true }) return Results.NotFound();
+            if (current is not { Me.IsAdmin: true }) return TypedResults.NotFound();
             return await DownloadAsync(rules, current.BusinessId, numberId, documentId, http, ct);
         }).RequireAuthorization().ExcludeFromDescription();
     }
 
     /// <summary>Documents are only ever attachments, with sniffing off, so a crafted file cannot run in the app's origin.</summary>
-    public static async Task<IResult> DownloadAsync(CallerNumberRules rules, Guid businessId, Guid numberId, Guid documentId, HttpContext http, CancellationToken ct)
+    public static async Task<FileStreamHttpResult> DownloadAsync(CallerNumberRules rules, Guid businessId, Guid numberId, Guid documentId, HttpContext http, CancellationToken ct)
     {
         var (document, content) = await rules.OpenDocumentAsync(businessId, numberId, documentId, ct);
         http.Response.Headers.XContentTypeOptions = "nosniff";
         http.Response.Headers.CacheControl = "no-store";
-        return Results.File(content, document.ContentType, document.OriginalName);
+        return TypedResults.File(content, document.ContentType, document.OriginalName);
     }
 
     private static CallerNumberResponse Response(CallerNumber n, IReadOnlyList<CallerNumberDocument> documents, Guid? defaultId) =>

@@ -14,11 +14,9 @@ public static class CouponsApi
 {
     public static void MapCouponsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/businesses/{businessId:guid}/charges", async (Guid businessId, ChargeRequest body, BusinessAccess access, CouponRules coupons, HttpContext http, CancellationToken ct) =>
-        {
-            var result = await coupons.RedeemAsync(await access.AdminAsync(businessId, http.User, ct), body.Code, ClientAddress.Of(http), ct);
-            return TypedResults.Ok(Response(result));
-        }).WithTags("Call time").RequireAuthorization(ApiAuth.Policy)
+        app.MapBusinessGroup().MapPost("/charges", async (ChargeRequest body, Tenant tenant, CouponRules coupons, HttpContext http, CancellationToken ct) =>
+            TypedResults.Ok(Response(await coupons.RedeemAsync(tenant.Membership, body.Code, ClientAddress.Of(http), ct))))
+          .WithTags("Call time")
           .WithSummary("충전: redeem a coupon number. Forgiving typing; a retry by the same business returns the first answer.");
 
         app.MapPost("/api/v1/operator/coupon-batches", async (IssueBatchRequest body, CouponRules coupons, HttpContext http, CancellationToken ct) =>

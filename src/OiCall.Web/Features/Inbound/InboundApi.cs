@@ -1,4 +1,3 @@
-using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
 
 namespace OiCall.Web.Features.Inbound;
@@ -8,16 +7,16 @@ public sealed record InboundEndResponse(bool Recorded);
 public static class InboundApi
 {
     /// <summary>착신 설정 for admins (members may read it).</summary>
-    public static void MapInboundApi(this IEndpointRouteBuilder app)
+    public static void MapRingGroupApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/businesses/{businessId:guid}/ring-group").WithTags("Calls").RequireAuthorization(ApiAuth.Policy);
+        var group = app.MapBusinessGroup().MapGroup("/ring-group").WithTags("Calls");
 
-        group.MapGet("", async (Guid businessId, BusinessAccess access, RingGroups groups, HttpContext http, CancellationToken ct) =>
-            await groups.GetAsync(await access.MemberAsync(businessId, http.User, ct), ct))
-            .WithSummary("Who answers calls to the company number: ringAll (every phone at once) or hunt (in order), ringing seconds, the members in order.");
+        group.MapGet("", async (Tenant tenant, RingGroups groups, CancellationToken ct) =>
+            TypedResults.Ok(await groups.GetAsync(tenant.Membership, ct)))
+            .AllowAnyMember().WithSummary("Who answers calls to the company number: ringAll (every phone at once) or hunt (in order), ringing seconds, the members in order.");
 
-        group.MapPut("", async (Guid businessId, RingGroupRequest body, BusinessAccess access, RingGroups groups, HttpContext http, CancellationToken ct) =>
-            await groups.SetAsync(await access.AdminAsync(businessId, http.User, ct), body, ct))
+        group.MapPut("", async (RingGroupRequest body, Tenant tenant, RingGroups groups, CancellationToken ct) =>
+            TypedResults.Ok(await groups.SetAsync(tenant.Membership, body, ct)))
             .WithSummary("Admins: set the mode, the ringing seconds (5–120) and the members in ringing order.");
     }
 

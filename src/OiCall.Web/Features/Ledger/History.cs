@@ -90,7 +90,7 @@ public sealed class History(AppDbContext db)
             var page = await PageAsync(businessId, filter with { Before = before, Limit = 200 }, ct);
             foreach (var l in page.Lines)
                 csv.Append(CultureInfo.InvariantCulture,
-                    $"{Text.FormatSeoul(l.At)},{KindLabel(l.Kind)},{Cell(l.MemberName)},{l.Seconds},{Cell(l.ActorName)},{l.CallableSecondsAfter},{l.MemberSecondsAfter}\r\n");
+                    $"{SeoulTime.Format(l.At)},{KindLabel(l.Kind)},{Cell(l.MemberName)},{l.Seconds},{Cell(l.ActorName)},{l.CallableSecondsAfter},{l.MemberSecondsAfter}\r\n");
             before = page.NextBefore;
         } while (before is not null);
         return Encoding.UTF8.GetBytes(csv.ToString());

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
@@ -18,69 +19,65 @@ public static class LedgerApi
 {
     public static void MapLedgerApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/businesses/{businessId:guid}").WithTags("Call time").RequireAuthorization(ApiAuth.Policy);
+        var api = app.MapBusinessGroup().WithTags("Call time");
 
-        api.MapGet("/balance", async (Guid businessId, BusinessAccess access, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        api.MapGet("/balance", async (Guid businessId, Tenant tenant, LedgerService ledger, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
             var callable = await ledger.CallableAsync(businessId, ct);
             var wallets = await ledger.WalletsOfBusinessAsync(businessId, ct);
             var held = await ledger.HeldOfBusinessAsync(businessId, ct);
-            var warnAt = admin.Business.LowBalanceWarningSeconds;
-            return new BalanceResponse(callable.Plan, callable.TotalSeconds, callable.PrepaidSeconds, callable.CreditLimitSeconds, callable.CreditUsedSeconds,
-                wallets.Values.Sum(), held, warnAt, callable.TotalSeconds < warnAt);
+            var warnAt = tenant.Membership.Business.LowBalanceWarningSeconds;
+            return TypedResults.Ok(new BalanceResponse(callable.Plan, callable.TotalSeconds, callable.PrepaidSeconds, callable.CreditLimitSeconds, callable.CreditUsedSeconds,
+                wallets.Values.Sum(), held, warnAt, callable.TotalSeconds < warnAt));
         }).WithSummary("통화가능 시간: what admins may still distribute (prepaid pool, plus the postpaid credit left), and what members hold.");
 
-        api.MapPut("/low-balance-warnings", async (Guid businessId, LowBalanceWarningsRequest body, BusinessAccess access, LedgerSettings settings, HttpContext http, CancellationToken ct) =>
+        api.MapPut("/low-balance-warnings", async (LowBalanceWarningsRequest body, Tenant tenant, LedgerSettings settings, CancellationToken ct) =>
         {
-            var business = await settings.SetWarningsAsync(await access.AdminAsync(businessId, http.User, ct), body.CallableMinutes, body.MemberMinutes, ct);
-            return new LowBalanceWarningsResponse(business.LowBalanceWarningSeconds, business.MemberLowBalanceWarningSeconds);
+            var business = await settings.SetWarningsAsync(tenant.Membership, body.CallableMinutes, body.MemberMinutes, ct);
+            return TypedResults.Ok(new LowBalanceWarningsResponse(business.LowBalanceWarningSeconds, business.MemberLowBalanceWarningSeconds));
         }).WithSummary("Below these minutes the app warns: callable time on the home screen, and each member's remaining time.");
 
-        api.MapGet("/members/{memberId:guid}/balance", async (Guid businessId, Guid memberId, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+        api.MapGet("/members/{memberId:guid}/balance", async (Guid memberId, Tenant tenant, Members.MemberRules members, LedgerService ledger, CancellationToken ct) =>
         {
-            var member = await members.GetAsync(await access.MemberAsync(businessId, http.User, ct), memberId, ct);
+            var member = await members.GetAsync(tenant.Membership, memberId, ct);
             var wallet = await ledger.WalletAsync(member.Id, ct);
-            return new MemberBalanceResponse(member.Id, wallet.FreeSeconds, wallet.HeldSeconds);
-        }).WithSummary("A member's remaining seconds (admins: any member; a member: themselves).");
+            return TypedResults.Ok(new MemberBalanceResponse(member.Id, wallet.FreeSeconds, wallet.HeldSeconds));
+        }).AllowAnyMember().WithSummary("A member's remaining seconds (admins: any member; a member: themselves).");
 
         api.MapPost("/members/{memberId:guid}/allocations", async (Guid businessId, Guid memberId, AllocationRequest body,
-            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, Tenant tenant, Members.MemberRules members, LedgerService ledger, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var admin = tenant.Membership;
             var member = await members.GetAsync(admin, memberId, ct);
             var key = IdempotencyKey.Scope(idempotencyKey, admin.AccountId);
             await ledger.AllocateAsync(businessId, member.Id, body.Seconds, admin.AccountId, key, ct);
             var wallet = await ledger.WalletAsync(member.Id, ct);
-            return new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, wallet.FreeSeconds, AllocationMessage(body.Seconds));
+            return TypedResults.Ok(new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, wallet.FreeSeconds, AllocationMessage(body.Seconds)));
         }).WithSummary("시간분배 (+seconds) or reclaim (−seconds). Idempotency-Key makes a retry change nothing.");
 
         api.MapPost("/allocations", async (Guid businessId, BulkAllocationRequest body,
-            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, BusinessAccess access, Members.MemberRules members, LedgerService ledger, HttpContext http, CancellationToken ct) =>
+            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, Tenant tenant, Members.MemberRules members, LedgerService ledger, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
+            var admin = tenant.Membership;
             var ids = body.MemberIds ?? [];
             foreach (var id in ids) await members.GetAsync(admin, id, ct);
             await ledger.DistributeToManyAsync(businessId, ids, body.Seconds, admin.AccountId, IdempotencyKey.Scope(idempotencyKey, admin.AccountId), ct);
-            return new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, 0, AllocationMessage(body.Seconds));
+            return TypedResults.Ok(new AllocationResponse(body.Seconds, (await ledger.CallableAsync(businessId, ct)).TotalSeconds, 0, AllocationMessage(body.Seconds)));
         }).WithSummary("The same seconds to several members at once, in one transaction (all or none).");
 
         api.MapGet("/history", async (Guid businessId, HistoryTab? tab, Guid? memberId, DateOnly? from, DateOnly? to, long? before, int? limit,
-            BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
-        {
-            await access.AdminAsync(businessId, http.User, ct);
-            return await history.PageAsync(businessId, new HistoryFilter(tab ?? HistoryTab.Charges, memberId, from, to, before, limit ?? 50), ct);
-        }).WithSummary("상세 내역: tab=Charges|Distributions, filter by member and Korean dates, keyset paging with before=nextBefore.");
+            History history, CancellationToken ct) =>
+            TypedResults.Ok(await history.PageAsync(businessId, new HistoryFilter(tab ?? HistoryTab.Charges, memberId, from, to, before, limit ?? 50), ct))).WithSummary("상세 내역: tab=Charges|Distributions, filter by member and Korean dates, keyset paging with before=nextBefore.");
     }
 
     /// <summary>The web page's CSV download: the current business, the page's filters, every matching line.</summary>
     public static void MapHistoryDownload(this IEndpointRouteBuilder app) =>
-        app.MapGet("/history.csv", async (string? tab, Guid? member, string? from, string? to, BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
+        app.MapGet("/history.csv", async Task<Results<FileContentHttpResult, NotFound>> (string? tab, Guid? member, string? from, string? to, BusinessAccess access, History history, HttpContext http, CancellationToken ct) =>
         {
             var current = await access.CurrentAsync(http.User, ct);
-            if (current is null || !current.Me.IsAdmin) return Results.NotFound();
+            if (current is null || !current.Me.IsAdmin) return TypedResults.NotFound();
             var filter = DetailedHistory.Filter(Enum.TryParse<HistoryTab>(tab, true, out var t) ? t : HistoryTab.Charges, member, from, to, null);
-            return Results.File(await history.CsvAsync(current.BusinessId, filter, ct), "text/csv; charset=utf-8", $"history-{filter.Tab.ToString().ToLowerInvariant()}.csv");
+            return TypedResults.File(await history.CsvAsync(current.BusinessId, filter, ct), "text/csv; charset=utf-8", $"history-{filter.Tab.ToString().ToLowerInvariant()}.csv");
         }).RequireAuthorization().ExcludeFromDescription();
 
     public static string AllocationMessage(long seconds) => seconds > 0

@@ -20,59 +20,58 @@ public static class MembersApi
 {
     public static void MapMembersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/businesses/{businessId:guid}/members").WithTags("Members").RequireAuthorization(ApiAuth.Policy);
+        var api = app.MapBusinessGroup().MapGroup("/members").WithTags("Members");
 
-        api.MapGet("/", async (Guid businessId, string? search, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
-            (await rules.ListAsync(await access.AdminAsync(businessId, http.User, ct), search, ct)).Select(Response))
+        api.MapGet("/", async (string? search, Tenant tenant, MemberRules rules, CancellationToken ct) =>
+            TypedResults.Ok((await rules.ListAsync(tenant.Membership, search, ct)).Select(Response)))
             .WithSummary("Members (admins), with search by name or number.");
 
-        api.MapGet("/me", async (Guid businessId, BusinessAccess access, HttpContext http, CancellationToken ct) =>
-            Response((await access.MemberAsync(businessId, http.User, ct)).Me))
-            .WithSummary("The caller's own membership (any member).");
+        api.MapGet("/me", (Tenant tenant) => TypedResults.Ok(Response(tenant.Membership.Me)))
+            .AllowAnyMember().WithSummary("The caller's own membership (any member).");
 
-        api.MapPost("/", async (Guid businessId, AddMemberRequest body, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/", async (AddMemberRequest body, Tenant tenant, MemberRules rules, CancellationToken ct) =>
         {
-            var member = await rules.AddAsync(await access.AdminAsync(businessId, http.User, ct), body.Name, body.Phone, ct);
-            return TypedResults.Created($"/api/v1/businesses/{businessId}/members/{member.Id}", Response(member));
+            var member = await rules.AddAsync(tenant.Membership, body.Name, body.Phone, ct);
+            return TypedResults.Created($"/api/v1/businesses/{tenant.BusinessId}/members/{member.Id}", Response(member));
         }).WithSummary("멤버 등록 by hand; the member gets an SMS invite.");
 
-        api.MapPost("/import", async Task<Results<Ok<ImportResponse>, ProblemHttpResult>> (Guid businessId, IFormFile? file, [FromQuery] bool? preview,
-            BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/import", async Task<Results<Ok<ImportResponse>, ProblemHttpResult>> (IFormFile? file, [FromQuery] bool? preview,
+            Tenant tenant, MemberRules rules, HttpContext http, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
             if (file is null || file.Length == 0) return ApiProblems.Result(MemberErrors.ImportEmpty, http, "file");
             if (file.Length > ContactImport.MaxBytes) return ApiProblems.Result(MemberErrors.ImportTooLarge, http, "file");
             using var buffer = new MemoryStream();
             await file.CopyToAsync(buffer, ct);
             var contacts = ContactImport.Parse(buffer.ToArray());
-            return TypedResults.Ok(await ImportAsync(rules, admin, contacts, preview == true, ct));
+            return TypedResults.Ok(await ImportAsync(rules, tenant.Membership, contacts, preview == true, ct));
         }).DisableAntiforgery()
           .WithSummary("Import members from a vCard (.vcf) or CSV file (multipart field 'file'); ?preview=true shows what would be added and skipped, and why.");
 
-        api.MapPost("/import/contacts", async (Guid businessId, ContactsImportRequest body, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/import/contacts", async (ContactsImportRequest body, Tenant tenant, MemberRules rules, CancellationToken ct) =>
         {
-            var admin = await access.AdminAsync(businessId, http.User, ct);
             var contacts = (body.Contacts ?? []).Select((c, i) => new ContactRow(i + 1, c.Name, c.Phone)).ToList();
-            return await ImportAsync(rules, admin, contacts, body.Preview, ct);
+            return TypedResults.Ok(await ImportAsync(rules, tenant.Membership, contacts, body.Preview, ct));
         }).WithSummary("Import members picked from the phone's contacts (연락처에서 선택하기); preview first, then add.");
 
-        api.MapGet("/{memberId:guid}", async (Guid businessId, Guid memberId, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
-            Response(await rules.GetAsync(await access.MemberAsync(businessId, http.User, ct), memberId, ct)))
-            .WithSummary("멤버상세: admins see any member, a member only themselves.");
+        api.MapGet("/{memberId:guid}", async (Guid memberId, Tenant tenant, MemberRules rules, CancellationToken ct) =>
+            TypedResults.Ok(Response(await rules.GetAsync(tenant.Membership, memberId, ct))))
+            .AllowAnyMember().WithSummary("멤버상세: admins see any member, a member only themselves.");
 
-        api.MapPatch("/{memberId:guid}", async (Guid businessId, Guid memberId, UpdateMemberRequest body, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
-            Response(await rules.UpdateAsync(await access.AdminAsync(businessId, http.User, ct), memberId, body.Name, body.Phone, ct)))
+        api.MapPatch("/{memberId:guid}", async (Guid memberId, UpdateMemberRequest body, Tenant tenant, MemberRules rules, CancellationToken ct) =>
+            TypedResults.Ok(Response(await rules.UpdateAsync(tenant.Membership, memberId, body.Name, body.Phone, ct))))
             .WithSummary("편집: name and phone.");
 
-        api.MapPut("/{memberId:guid}/role", async (Guid businessId, Guid memberId, SetRoleRequest body, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
-            Response(await rules.SetRoleAsync(await access.AdminAsync(businessId, http.User, ct), memberId, body.Role, ct)))
+        api.MapPut("/{memberId:guid}/role", async (Guid memberId, SetRoleRequest body, Tenant tenant, MemberRules rules, CancellationToken ct) =>
+            TypedResults.Ok(Response(await rules.SetRoleAsync(tenant.Membership, memberId, body.Role, ct))))
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("관리자설정 / 관리자 해제; the last admin cannot be released (409 last_admin).");
 
-        api.MapDelete("/{memberId:guid}", async (Guid businessId, Guid memberId, BusinessAccess access, MemberRules rules, HttpContext http, CancellationToken ct) =>
+        api.MapDelete("/{memberId:guid}", async (Guid memberId, Tenant tenant, MemberRules rules, CancellationToken ct) =>
         {
-            await rules.DeleteAsync(await access.AdminAsync(businessId, http.User, ct), memberId, ct);
+            await rules.DeleteAsync(tenant.Membership, memberId, ct);
             return TypedResults.NoContent();
-        }).WithSummary("멤버삭제; the last admin cannot be deleted (409 last_admin).");
+        }).ProducesProblem(StatusCodes.Status409Conflict)
+          .WithSummary("멤버삭제; the last admin cannot be deleted (409 last_admin).");
     }
 
     private static async Task<ImportResponse> ImportAsync(MemberRules rules, Membership admin, IReadOnlyList<ContactRow> contacts, bool preview, CancellationToken ct)

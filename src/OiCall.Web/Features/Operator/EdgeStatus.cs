@@ -174,12 +174,12 @@ public static class EdgeStatusApi
     public static void MapEdgeStatusApi(this IEndpointRouteBuilder app)
     {
         var edge = app.MapGroup("/api/v1/operator/edge").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
-        edge.MapGet("", (EdgeStatus status, CancellationToken ct) => status.ReadAsync(ct))
+        edge.MapGet("", async (EdgeStatus status, CancellationToken ct) => TypedResults.Ok(await status.ReadAsync(ct)))
             .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, calls in progress, banned sources, and call-end reports it parked after the control plane kept refusing them.");
         edge.MapDelete("/bans/{address}", async (string address, EdgeStatus status, HttpContext http, CancellationToken ct) =>
         {
             await status.LiftBanAsync(http.User.AccountId(), address, ct);
-            return Results.NoContent();
+            return TypedResults.NoContent();
         }).WithSummary("Operator: lifts a ban on a source address before it expires (and forgets its failed authentications).");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Accounts;
@@ -19,34 +20,31 @@ public static class PostpaidApi
 {
     public static void MapPostpaidApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/v1/businesses/{businessId:guid}").WithTags("Call time").RequireAuthorization(ApiAuth.Policy);
+        var business = app.MapBusinessGroup().WithTags("Call time");
 
-        admin.MapGet("/statements/{month}", async (Guid businessId, string month, BusinessAccess access, Statements statements, HttpContext http, CancellationToken ct) =>
-        {
-            await access.AdminAsync(businessId, http.User, ct);
-            return Response(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct));
-        }).WithSummary("월별 사용 내역 (month = 2026-11, Korean calendar): calls and spoken seconds per member and in total.");
+        business.MapGet("/statements/{month}", async (Guid businessId, string month, Statements statements, CancellationToken ct) =>
+            TypedResults.Ok(Response(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct))))
+            .WithSummary("월별 사용 내역 (month = 2026-11, Korean calendar): calls and spoken seconds per member and in total.");
 
-        admin.MapGet("/statements/{month}.csv", async (Guid businessId, string month, BusinessAccess access, Statements statements, HttpContext http, CancellationToken ct) =>
-        {
-            await access.AdminAsync(businessId, http.User, ct);
-            return Csv(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct));
-        }).WithSummary("The monthly statement as CSV (Excel reads it).");
+        business.MapGet("/statements/{month}.csv", async (Guid businessId, string month, Statements statements, CancellationToken ct) =>
+            Csv(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct)))
+            .Produces<Stream>(StatusCodes.Status200OK, "text/csv")
+            .WithSummary("The monthly statement as CSV (Excel reads it).");
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
 
         operatorApi.MapGet("/businesses", async (string? search, AppDbContext db, CancellationToken ct) =>
-            await OperatorBusinessesAsync(db, search, ct))
+            TypedResults.Ok(await OperatorBusinessesAsync(db, search, ct)))
             .WithSummary("Operator: businesses, newest first; search by name or number digits.");
 
         operatorApi.MapPut("/businesses/{businessId:guid}/plan", async (Guid businessId, SetPlanRequest body, Statements statements, HttpContext http, CancellationToken ct) =>
         {
-            var business = await statements.SetPlanAsync(http.User.AccountId(), businessId, body.Plan, body.MonthlyCreditMinutes, ct);
-            return new PlanResponse(business.Id, business.Plan, business.Plan.Label(), business.MonthlyCreditSeconds);
+            var planned = await statements.SetPlanAsync(http.User.AccountId(), businessId, body.Plan, body.MonthlyCreditMinutes, ct);
+            return TypedResults.Ok(new PlanResponse(planned.Id, planned.Plan, planned.Plan.Label(), planned.MonthlyCreditSeconds));
         }).WithSummary("Operator: prepaid or postpaid (후불제) with a monthly credit limit in minutes.");
 
         operatorApi.MapGet("/businesses/{businessId:guid}/statements/{month}", async (Guid businessId, string month, Statements statements, CancellationToken ct) =>
-            Response(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct)))
+            TypedResults.Ok(Response(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct))))
             .WithSummary("Operator: one business's monthly statement.");
 
         operatorApi.MapGet("/businesses/{businessId:guid}/statements/{month}.csv", async (Guid businessId, string month, Statements statements, CancellationToken ct) =>
@@ -54,18 +52,18 @@ public static class PostpaidApi
             .WithSummary("Operator: one business's monthly statement as CSV.");
 
         operatorApi.MapGet("/statements/{month}", async (string month, Statements statements, CancellationToken ct) =>
-            (await statements.AllAsync(StatementMonth.Parse(month), ct)).Select(x => new StatementTotalResponse(x.Business.Id, x.Business.Name, x.Business.Plan, x.Calls, x.Seconds)))
+            TypedResults.Ok((await statements.AllAsync(StatementMonth.Parse(month), ct)).Select(x => new StatementTotalResponse(x.Business.Id, x.Business.Name, x.Business.Plan, x.Calls, x.Seconds))))
             .WithSummary("Operator: every postpaid business (and any with usage) and its month's total.");
     }
 
     /// <summary>The web page's download: the current business's statement, admins only.</summary>
     public static void MapStatementDownload(this IEndpointRouteBuilder app) =>
-        app.MapGet("/statements/{month}.csv", async (string month, Guid? business, BusinessAccess access, Statements statements, HttpContext http, CancellationToken ct) =>
+        app.MapGet("/statements/{month}.csv", async Task<Results<FileContentHttpResult, NotFound>> (string month, Guid? business, BusinessAccess access, Statements statements, HttpContext http, CancellationToken ct) =>
         {
             Guid businessId;
             if (business is { } chosen && http.User.IsInRole(Claims.OperatorRole)) businessId = chosen;
             else if (await access.CurrentAsync(http.User, ct) is { Me.IsAdmin: true } current) businessId = current.BusinessId;
-            else return Results.NotFound();
+            else return TypedResults.NotFound();
             return Csv(await statements.ForBusinessAsync(businessId, StatementMonth.Parse(month), ct));
         }).RequireAuthorization().ExcludeFromDescription();
 
@@ -91,6 +89,6 @@ public static class PostpaidApi
         s.Lines.Select(l => new StatementLineResponse(l.MemberId, l.MemberName, l.PhoneDisplay, l.Calls, l.Seconds, Statements.Minutes(l.Seconds))).ToList(),
         s.TotalCalls, s.TotalSeconds, s.Lines.Sum(l => Statements.Minutes(l.Seconds)), s.CreditLimitSeconds, s.BilledSeconds);
 
-    private static IResult Csv(Statement s) =>
-        Results.File(Statements.Csv(s), "text/csv; charset=utf-8", $"statement-{s.Month}.csv");
+    private static FileContentHttpResult Csv(Statement s) =>
+        TypedResults.File(Statements.Csv(s), "text/csv; charset=utf-8", $"statement-{s.Month}.csv");
 }

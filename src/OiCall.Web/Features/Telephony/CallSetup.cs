@@ -101,7 +101,7 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
     private Task<CallerFacts?> CallerAsync(string callId, string? username, DateTime now, CancellationToken ct)
     {
         var recent = CallHold.OldestUnexpired(now, sip.Value.MaxCallSeconds);
-        var dayStart = Text.SeoulDayStartUtc(now);
+        var dayStart = SeoulTime.DayStartUtc(now);
         return db is PostgresAppDbContext postgres
             ? CallerOnPostgres(postgres, callId, username, recent, dayStart, ct)
             : CallerOnSqlite((SqliteAppDbContext)db, callId, username, recent, dayStart, ct);
