@@ -39,13 +39,13 @@ public sealed class EdgeAndControlPlane : IAsyncDisposable
     public string SpoolPath => Path.Combine(_settings.RuntimeDirectory, "spool.db");
 
     /// <summary>Sip:Enabled off: the app does not own this edge, so stopping the app leaves the edge running.</summary>
-    public static async Task<EdgeAndControlPlane> StartAsync(long maxCallSeconds)
+    public static async Task<EdgeAndControlPlane> StartAsync(long maxCallSeconds, int spoolTries = 10)
     {
         int edgePort = Sipp.FreeUdpPort(), trunkPort = Sipp.FreeUdpPort();
         var app = await TestApp.StartAsync(SipEdgeFixture.Provider, SipEdgeFixture.Settings(edgePort, trunkPort, enabled: false, maxCallSeconds), realServer: true);
         var rig = new EdgeAndControlPlane(app, new SipEdgeSettings
         {
-            Sip = new() { Port = edgePort, TrunkPort = trunkPort, MaxCallSeconds = maxCallSeconds },
+            Sip = new() { Port = edgePort, TrunkPort = trunkPort, MaxCallSeconds = maxCallSeconds, SpoolTries = spoolTries },
             ControlPlaneUrl = new Uri(app.RootUri, "/telephony/v1").ToString(),
             EdgeSecret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()),
             ConfigPath = SipEdgeFixture.ConfigPath,
@@ -279,5 +279,79 @@ public sealed class SipEdgeSpoolTests
         Assert.False((await other.Content.ReadFromJsonAsync<CallEndResponse>(BusinessApi.Json))!.Settled);
         Assert.Equal(new WalletBalance(Wallet - 37, 0), await WalletAsync(rig.App, caller.Member.Id));
         await AssertSettledOnceAsync(rig.App, caller, callId, 37);
+    }
+}
+
+/// <summary>
+/// What one hostile or unlucky call could do to everyone's settlement: a Call-ID or number longer
+/// than the control plane keeps is refused at the edge, the longest allowed one settles (on
+/// PostgreSQL too), and a report the control plane keeps refusing does not hold up the others.
+/// </summary>
+public sealed class SipEdgeSpoolLimitsTests
+{
+    private static async Task<T> EventuallyAsync<T>(Func<T> read, Func<T, bool> done, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        T value;
+        while (!done(value = read()) && DateTime.UtcNow < deadline) await Task.Delay(200);
+        return value;
+    }
+
+    private static async Task<long> HeldAsync(Caller caller) => (await caller.BalanceAsync()).Held;
+
+    [Fact]
+    public async Task Overlong_Call_IDs_and_numbers_get_400_and_a_report_the_control_plane_refuses_is_parked_without_holding_up_the_calls_after_it()
+    {
+        SipEdgeFixture.RequireTools();
+        await using var rig = await EdgeAndControlPlane.StartAsync(maxCallSeconds: 60, spoolTries: 3);
+        var caller = await SipEdgeFixture.CallerAsync(rig.App);
+
+        // At the edge: one character too many is refused before any challenge; the longest allowed is challenged.
+        using (var probe = new SipProbe("127.0.0.1", rig.EdgePort))
+        {
+            string WithCallId(string request, string callId) =>
+                System.Text.RegularExpressions.Regex.Replace(request, "Call-ID: [^\r]*", "Call-ID: " + callId);
+            var tooLong = await probe.AskAsync(WithCallId(probe.Invite(caller.Sip.Username), new string('a', SipLimits.MaxCallIdLength + 1)));
+            Assert.Equal(400, SipProbe.Status(tooLong ?? ""));
+            var longest = await probe.AskAsync(WithCallId(probe.Invite(caller.Sip.Username), new string('a', SipLimits.MaxCallIdLength)));
+            Assert.Equal(407, SipProbe.Status(longest ?? ""));
+            var number = await probe.AskAsync(probe.Request("INVITE", $"sip:{new string('1', SipLimits.MaxUserLength + 1)}@{probe.Edge}", caller.Sip.Username, ""));
+            Assert.Equal(400, SipProbe.Status(number ?? ""));
+        }
+
+        // A report the control plane answers but never accepts (here: an endpoint it does not have) sits first in the spool.
+        await EventuallyAsync(() => File.Exists(rig.SpoolPath), e => e, TimeSpan.FromSeconds(5));
+        using (var spool = new SqliteConnection($"Data Source={rig.SpoolPath};Pooling=False;Default Timeout=5"))
+        {
+            spool.Open();
+            using var insert = spool.CreateCommand();
+            insert.CommandText = "INSERT INTO ends (callid, body, path) VALUES ('refused-forever', '{\"callId\":\"refused-forever\"}', '/calls/nowhere')";
+            insert.ExecuteNonQuery();
+        }
+
+        // Calls after it, one with the longest Call-ID sipp makes here, are settled all the same.
+        var callIds = new List<string>();
+        foreach (var longId in new[] { true, false })
+        {
+            string[] extra = longId ? ["-cid_str", new string('x', SipLimits.MaxCallIdLength - 2) + "-%u"] : [];
+            await using var carrier = Sipp.Carrier(rig.TrunkPort);
+            await using var member = Sipp.Member("member_call.xml", rig.EdgePort, caller.Sip.Username, caller.Sip.Password!, holdMs: 1000, extra: extra);
+            Assert.True(await member.ExitCodeAsync(TimeSpan.FromSeconds(30)) == 0, member.Log() + rig.Edge.RecentLog);
+            callIds.Add(member.Messages().First().CallId);
+        }
+        Assert.Equal(SipLimits.MaxCallIdLength, callIds[0].Length);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (await HeldAsync(caller) != 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.True(await HeldAsync(caller) == 0, rig.Edge.RecentLog);
+        await using (var db = rig.App.Db())
+            foreach (var callId in callIds)
+                Assert.Equal(HoldState.Settled, (await db.CallHolds.SingleAsync(h => h.CallId == callId)).State);
+
+        // The refused report is tried a bounded number of times, then parked for an operator.
+        var parked = await EventuallyAsync(() => SipEdgeProcess.ParkedEnds(Path.GetDirectoryName(rig.SpoolPath)!), p => p.Count > 0, TimeSpan.FromSeconds(40));
+        var end = Assert.Single(parked);
+        Assert.Equal(("refused-forever", "/calls/nowhere"), (end.CallId, end.Endpoint));
+        Assert.InRange(end.LastAnswer, 401, 599);
+        Assert.Empty(rig.Spooled());
     }
 }

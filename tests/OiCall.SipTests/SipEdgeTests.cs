@@ -307,6 +307,7 @@ public sealed class SipEdgeFailClosedTests
             using (var silent = new TcpClient())
             {
                 await silent.ConnectAsync(IPAddress.Loopback, edge.Settings.EvapiPort);
+                var link = await EvapiLink.OpenAsync(silent.GetStream(), edge.Settings.EdgeSecret, CancellationToken.None);
                 await Task.Delay(300); // the edge counts the connection
                 await using var carrier = Sipp.Carrier(trunkPort);
                 await using var member = Sipp.Member("member_call.xml", edgePort, caller.Sip.Username, caller.Sip.Password!);
@@ -324,7 +325,7 @@ public sealed class SipEdgeFailClosedTests
                 });
                 // In two reads, the second only its line break: the edge keeps the unfinished line
                 // (evapi's own netstring reader lost an answer cut before its comma).
-                var line = EvapiAuthorizer.AnswerLine(late);
+                var line = link.AnswerLine(late);
                 await silent.GetStream().WriteAsync(line.AsMemory(0, line.Length - 1));
                 await Task.Delay(200);
                 await silent.GetStream().WriteAsync(line.AsMemory(line.Length - 1));

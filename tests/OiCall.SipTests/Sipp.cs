@@ -61,12 +61,12 @@ public sealed partial class Sipp : IAsyncDisposable
 
     /// <summary>A member's SIP app: -au/-ap digest, keys for the identity it sends.</summary>
     public static Sipp Member(string scenario, int edgePort, string username, string password, string dialled = "0212345678",
-        string? from = null, string? display = null, string? pai = null, int holdMs = 500, string localIp = "127.0.0.1") =>
+        string? from = null, string? display = null, string? pai = null, int holdMs = 500, string localIp = "127.0.0.1", IEnumerable<string>? extra = null) =>
         Start(scenario,
         [
             $"127.0.0.1:{edgePort}", "-m", "1", "-s", dialled, "-au", username, "-ap", password, "-d", holdMs.ToString(),
             "-key", "user", username, "-key", "from", from ?? username, "-key", "display", display ?? "Member",
-            "-key", "pai", pai ?? username, "-timeout", "20s", "-timeout_error",
+            "-key", "pai", pai ?? username, "-timeout", "20s", "-timeout_error", .. extra ?? [],
         ], localIp: localIp);
 
     /// <summary>Waits for sipp to finish; returns its exit code (0: every call succeeded).</summary>

@@ -32,7 +32,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
 
     public async Task<InboundDecision> RouteAsync(string? callId, string? dialled, string? from, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        if (!SipLimits.IsCallId(callId)) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         if (KoreanPhone.Parse(dialled) is not { } number) return InboundDecision.Refuse(404, "Unknown number");
         var business = await BusinessOfAsync(number.E164, ct);
         if (business is null) return InboundDecision.Refuse(404, "Unknown number");
@@ -74,7 +74,7 @@ public sealed class InboundCalls(AppDbContext db, RingGroups groups, TimeProvide
     /// <summary>Who answered (a member's SIP username) or nobody (missed). Once per Call-ID; false for repeats and unknown calls.</summary>
     public async Task<bool> EndAsync(string? callId, string? answeredBy, long durationSeconds, string? endedBy, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        if (!SipLimits.IsCallId(callId)) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var record = await db.CallRecords.AsNoTracking()
             .SingleOrDefaultAsync(r => r.CallId == callId && r.Direction == CallDirection.Inbound && r.Outcome == CallOutcome.InProgress, ct);
         if (record is null) return false;

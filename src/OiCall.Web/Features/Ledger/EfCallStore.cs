@@ -9,7 +9,7 @@ namespace OiCall.Web.Features.Ledger;
 /// own transfers and the call record. Portable (it takes the accounts' rows in the batched SQL's
 /// order), so <see cref="PostgresCallStore"/> hands it the ends its one statement does not cover.
 /// </summary>
-public sealed class EfCallStore(AppDbContext db, LedgerService ledger) : ICallStore
+public sealed class EfCallStore(AppDbContext db, LedgerService ledger, ILogger<EfCallStore> logger) : ICallStore
 {
     public async Task<long?> HoldAsync(NewCall call, CancellationToken ct)
     {
@@ -67,13 +67,22 @@ public sealed class EfCallStore(AppDbContext db, LedgerService ledger) : ICallSt
         var expired = 0;
         foreach (var callId in await ledger.HoldsDueAsync(now, ct))
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            if (!await ledger.ExpireInTransactionAsync(callId, now, ct)) continue;
-            // Nothing was billed because no end was reported; an end settled meanwhile left its record as it is.
-            await db.CallRecords.Where(r => r.CallId == callId && r.Outcome == CallOutcome.InProgress)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, CallOutcome.Lost).SetProperty(r => r.EndedBy, CallRecord.EndedByExpiry), ct);
-            await tx.CommitAsync(ct);
-            expired++;
+            try
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                if (!await ledger.ExpireInTransactionAsync(callId, now, ct)) continue;
+                // Nothing was billed because no end was reported; an end settled meanwhile left its record as it is.
+                await db.CallRecords.Where(r => r.CallId == callId && r.Outcome == CallOutcome.InProgress)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, CallOutcome.Lost).SetProperty(r => r.EndedBy, CallRecord.EndedByExpiry), ct);
+                await tx.CommitAsync(ct);
+                expired++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Rolled back; the holds after it still expire.
+                db.ChangeTracker.Clear();
+                logger.LogError(e, "The hold of call {CallId} could not expire; the other holds go on", callId);
+            }
         }
         return expired;
     }

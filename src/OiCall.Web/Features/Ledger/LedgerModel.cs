@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using OiCall.Web.Features.Telephony;
 
 namespace OiCall.Web.Features.Ledger;
 
@@ -180,7 +181,7 @@ internal sealed class CallHoldConfiguration : IEntityTypeConfiguration<CallHold>
     {
         b.HasIndex(h => h.CallId).IsUnique();
         b.HasIndex(h => new { h.State, h.ExpiresAt });
-        b.Property(h => h.CallId).HasMaxLength(200);
+        b.Property(h => h.CallId).HasMaxLength(SipLimits.MaxCallIdLength);
     }
 }
 

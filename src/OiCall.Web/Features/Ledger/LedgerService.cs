@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OiCall.Web.Data;
 using OiCall.Web.Features.Businesses;
+using OiCall.Web.Features.Telephony;
 using OiCall.Web.Infrastructure;
 
 namespace OiCall.Web.Features.Ledger;
@@ -41,9 +42,17 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     /// <summary>The idempotency key of a coupon's one charge entry: also how a retry finds it (through the unique index).</summary>
     public static string CouponChargeKey(Guid couponId) => $"coupon:{couponId:N}";
     /// <summary>The idempotency keys of a call's entries, one of each per Call-ID: its hold, its settle (in time or late) and its release.</summary>
-    public static string CallHoldEntryKey(string callId) => $"hold:{callId}";
-    public static string CallSettleEntryKey(string callId) => $"settle:{callId}";
-    public static string HoldReleaseEntryKey(string callId) => $"release:{callId}";
+    public static string CallHoldEntryKey(string callId) => CallEntryKey("hold", callId);
+    public static string CallSettleEntryKey(string callId) => CallEntryKey("settle", callId);
+    public static string HoldReleaseEntryKey(string callId) => CallEntryKey("release", callId);
+
+    /// <summary>
+    /// "kind:Call-ID", readable for the usual Call-ID; one longer than 64 characters (up to
+    /// <see cref="SipLimits.MaxCallIdLength"/>) stands as "#" and its SHA-256 in hex, so no key outgrows its column.
+    /// The two forms never meet: the hashed one is 65 characters long.
+    /// </summary>
+    private static string CallEntryKey(string kind, string callId) =>
+        $"{kind}:{(callId.Length <= 64 ? callId : "#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(callId))))}";
 
     public async Task<CallableTime> CallableAsync(Guid businessId, CancellationToken ct = default)
     {
@@ -206,7 +215,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
 
     /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to give everything back.</summary>
     internal Task<List<string>> HoldsDueAsync(DateTime now, CancellationToken ct) =>
-        db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).Select(h => h.CallId).ToListAsync(ct);
+        db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).OrderBy(h => h.ExpiresAt).Select(h => h.CallId).ToListAsync(ct);
 
     /// <summary>
     /// A call's hold, inside the caller's transaction: up to <paramref name="wantedSeconds"/> of the

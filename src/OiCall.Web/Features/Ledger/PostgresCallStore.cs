@@ -15,7 +15,7 @@ namespace OiCall.Web.Features.Ledger;
 /// never half-apply. Enum values and keys come from their C# definitions; the accounts of a call
 /// are found by the member on its hold row and their kind.
 /// </summary>
-public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfCallStore portable) : ICallStore
+public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfCallStore portable, ILogger<PostgresCallStore> logger) : ICallStore
 {
     // The wallet row is locked while the grant is computed, so two calls never hold the same seconds.
     // The expiry is CallHold.ExpiryOf(now, granted), which is ExpiryOf(now, 0) plus the grant.
@@ -139,8 +139,18 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
     {
         var expired = 0;
         foreach (var callId in await ledger.HoldsDueAsync(now, ct))
-            if (await ExecuteAsync(1, ct, LockForResolveCommand(callId), ResolveCommand(callId, HoldState.Expired, 0, now), RecordLostCommand(callId)) is not null)
-                expired++;
+        {
+            try
+            {
+                if (await ExecuteAsync(1, ct, LockForResolveCommand(callId), ResolveCommand(callId, HoldState.Expired, 0, now), RecordLostCommand(callId)) is not null)
+                    expired++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Its batch changed nothing; the holds after it still expire.
+                logger.LogError(e, "The hold of call {CallId} could not expire; the other holds go on", callId);
+            }
+        }
         return expired;
     }
 

@@ -15,7 +15,11 @@ public sealed record EdgeCall(string CallId, string State, DateTime? StartedAt, 
 /// <summary>A source address the edge ignores for now ("flood" or "auth"); bans expire by themselves (Sip:BanSeconds).</summary>
 public sealed record EdgeBan(string Address, string Reason);
 /// <summary>What the edge holds right now. <see cref="Problem"/> says why it could not be read (edge off, not answering).</summary>
-public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls, IReadOnlyList<EdgeBan> Bans);
+public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeDevice> Devices, IReadOnlyList<EdgeCall> Calls, IReadOnlyList<EdgeBan> Bans)
+{
+    /// <summary>Call-end reports the edge stopped retrying: their calls are not settled until the control plane takes them.</summary>
+    public IReadOnlyList<ParkedEnd> ParkedEnds { get; init; } = [];
+}
 
 /// <summary>운영자 콘솔 → SIP 서버: registered devices per business and calls in progress, read from Kamailio over RPC.</summary>
 public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock, AuditLog audit, ILogger<EdgeStatus> logger)
@@ -64,6 +68,7 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
     public async Task<EdgeView> ReadAsync(CancellationToken ct = default)
     {
         if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], [], []);
+        var parked = SipEdgeProcess.ParkedEnds(edge.Settings.RuntimeDirectory);
         JsonElement registrations, dialogs, bans;
         try
         {
@@ -73,7 +78,7 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         }
         catch (EdgeRpcException e)
         {
-            return new EdgeView(true, e.Message, [], [], []);
+            return new EdgeView(true, e.Message, [], [], []) { ParkedEnds = parked };
         }
 
         var contacts = Contacts(registrations, clock.GetUtcNow().UtcDateTime).ToList();
@@ -100,7 +105,7 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         var known = calls.Select(c => records.GetValueOrDefault(c.CallId) is { } r
             ? c with { BusinessId = r.BusinessId, BusinessName = r.Business, MemberName = r.Member, Direction = r.Direction.ToString() }
             : c).ToList();
-        return new EdgeView(true, null, devices, known, Bans(bans).OrderBy(b => b.Address, StringComparer.Ordinal).ToList());
+        return new EdgeView(true, null, devices, known, Bans(bans).OrderBy(b => b.Address, StringComparer.Ordinal).ToList()) { ParkedEnds = parked };
     }
 
     // htable.dump: [{"entry":…,"slot":[{"name":"127.0.0.9","value":"flood",…}]}] — slots with entries only.
@@ -170,7 +175,7 @@ public static class EdgeStatusApi
     {
         var edge = app.MapGroup("/api/v1/operator/edge").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();
         edge.MapGet("", async (EdgeStatus status, CancellationToken ct) => TypedResults.Ok(await status.ReadAsync(ct)))
-            .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, calls in progress, and banned sources.");
+            .WithSummary("Operator: the SIP edge now — registered devices (user agent, since when) with their business and member, calls in progress, banned sources, and call-end reports it parked after the control plane kept refusing them.");
         edge.MapDelete("/bans/{address}", async (string address, EdgeStatus status, HttpContext http, CancellationToken ct) =>
         {
             await status.LiftBanAsync(http.User.AccountId(), address, ct);

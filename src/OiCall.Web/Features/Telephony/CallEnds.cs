@@ -13,7 +13,7 @@ public sealed class CallEnds(ICallStore calls, TimeProvider clock, Retention.Ret
     /// </summary>
     public async Task<bool> EndAsync(string? callId, bool answered, long durationSeconds, string? endedBy, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        if (!SipLimits.IsCallId(callId)) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var spoken = answered ? Math.Max(0, durationSeconds) : 0;
         var by = endedBy is "caller" or "callee" or "edge" ? endedBy : null;
         var outcome = !answered ? CallOutcome.NotAnswered : endedBy == "edge" ? CallOutcome.TimedOut : CallOutcome.Answered;

@@ -16,7 +16,7 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
 {
     public async Task<CallDecision> AuthorizeAsync(string? callId, string? username, string? dialled, string? source = null, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(callId) || callId.Length > 200) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
+        if (!SipLimits.IsCallId(callId)) throw new AppProblem(TelephonyErrors.BadCallId, "callId");
         var now = clock.GetUtcNow().UtcDateTime;
         var caller = await CallerAsync(callId, username, now, ct);
         if (caller is null) return CallDecision.Refuse(404, "Unknown caller");

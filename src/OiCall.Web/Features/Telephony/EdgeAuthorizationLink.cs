@@ -3,9 +3,11 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.SipEdge;
 
 namespace OiCall.Web.Features.Telephony;
@@ -21,11 +23,13 @@ public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? Cal
 /// again, with backoff, while the edge is away), reads netstring-framed JSON questions and answers
 /// each with the same <see cref="CallSetup"/> the HTTP endpoint runs, in its own DI scope.
 /// Questions are answered concurrently: one slow database call does not hold up the others.
-/// Answers go back one JSON object per line, not as netstrings: Kamailio 5.6's evapi netstring
-/// reader drops a read that ends inside a length prefix or before the comma and loses the framing
-/// after it, so the edge reads raw and splits lines itself (deploy/kamailio/kamailio.cfg).
+/// Answers go back one per line, not as netstrings: Kamailio 5.6's evapi netstring reader drops a
+/// read that ends inside a length prefix or before the comma and loses the framing after it, so
+/// the edge reads raw and splits lines itself (deploy/kamailio/outbound.cfg).
+/// Any local process can connect to that port, or take it before the edge does: both ends prove
+/// they know the edge secret first (<see cref="EvapiLink"/>), and every answer is signed.
 /// </summary>
-public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetrics metrics, ILogger<EvapiAuthorizer> logger)
+public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetrics metrics, ServerSecrets secrets, ILogger<EvapiAuthorizer> logger)
 {
     private const int MaxConcurrent = 64;
     private const int MaxMessage = 64 * 1024;
@@ -41,12 +45,18 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             {
                 using var client = new TcpClient { NoDelay = true };
                 await client.ConnectAsync(IPAddress.Loopback, port, ct);
+                var stream = client.GetStream();
+                var link = await EvapiLink.OpenAsync(stream, TelephonyApi.EdgeSecret(secrets), ct);
                 logger.LogInformation("Answering the SIP edge's authorizations on 127.0.0.1:{Port}", port);
                 retry = FirstRetry;
-                await ServeAsync(client.GetStream(), ct);
+                await ServeAsync(stream, link, ct);
                 logger.LogWarning("The SIP edge closed the authorization connection");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (EvapiLink.NotTheEdgeException e)
+            {
+                logger.LogWarning("Not answering 127.0.0.1:{Port}: {Error}", port, e.Message);
+            }
             catch (Exception e) when (e is SocketException or IOException or InvalidDataException)
             {
                 logger.LogDebug("SIP edge authorization connection: {Error}", e.Message);
@@ -57,7 +67,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
         }
     }
 
-    private async Task ServeAsync(Stream stream, CancellationToken ct)
+    private async Task ServeAsync(Stream stream, EvapiLink link, CancellationToken ct)
     {
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
@@ -76,7 +86,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
                     if (request is null) continue;
                     var received = Stopwatch.GetTimestamp();
                     await slots.WaitAsync(connection.Token);
-                    _ = AnswerAsync(request, received, answers.Writer, slots, connection.Token);
+                    _ = AnswerAsync(request, received, link, answers.Writer, slots, connection.Token);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted) return;
@@ -95,7 +105,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
         }
     }
 
-    private async Task AnswerAsync(EdgeAuthorizationRequest request, long received, ChannelWriter<byte[]> answers, SemaphoreSlim slots, CancellationToken ct)
+    private async Task AnswerAsync(EdgeAuthorizationRequest request, long received, EvapiLink link, ChannelWriter<byte[]> answers, SemaphoreSlim slots, CancellationToken ct)
     {
         try
         {
@@ -113,7 +123,7 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             }
             var answer = new EdgeAuthorizationAnswer(request.Index, request.Label, request.CallId, decision.Code, decision.Reason,
                 decision.CallerNumber, decision.Destination, decision.GrantedSeconds);
-            answers.TryWrite(AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
+            answers.TryWrite(link.AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
             metrics.Authorized(received, decision.Code);
         }
         catch (OperationCanceledException) { }
@@ -133,16 +143,6 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
         }
     }
 
-    /// <summary>An answer as the edge reads it: compact JSON (it has no raw line breaks) and "\n".</summary>
-    public static byte[] AnswerLine(ReadOnlySpan<byte> json)
-    {
-        if (json.IndexOfAny((byte)'\n', (byte)'\r') >= 0) throw new ArgumentException("An answer must be one line.", nameof(json));
-        var framed = new byte[json.Length + 1];
-        json.CopyTo(framed);
-        framed[^1] = (byte)'\n';
-        return framed;
-    }
-
     /// <summary>One "length:payload," from the buffer, or false when it is not complete yet.</summary>
     public static bool TryReadNetstring(ref ReadOnlySequence<byte> buffer, out byte[] payload)
     {
@@ -157,6 +157,103 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
         if (!reader.TryRead(out var comma) || comma != (byte)',') throw new InvalidDataException("Netstring without its comma.");
         buffer = buffer.Slice(reader.Position);
         return true;
+    }
+}
+
+/// <summary>
+/// One authenticated evapi connection, HMAC-SHA256 keyed with the edge secret (the edge's side is
+/// route[HMAC] in deploy/kamailio/outbound.cfg, which takes the key's pads from <see cref="Pads"/>):
+/// the edge sends {"challenge":Ne}; this side answers {"hello":HMAC("control-plane:"+Ne),"challenge":Nc}
+/// in one line; the edge proves itself with {"proof":HMAC("edge:"+Nc)}. Every answer is then the line
+/// HMAC(Ne+":"+json) + " " + json, so an answer counts only on this connection.
+/// </summary>
+public sealed class EvapiLink
+{
+    private const int HandshakeLimit = 512;
+    private readonly byte[] _key;
+    private readonly string _edgeChallenge;
+
+    private EvapiLink(byte[] key, string edgeChallenge)
+    {
+        _key = key;
+        _edgeChallenge = edgeChallenge;
+    }
+
+    /// <summary>The edge did not prove it knows the secret: something else holds its port.</summary>
+    public sealed class NotTheEdgeException(string message) : Exception(message);
+
+    /// <summary>Runs the handshake on a fresh connection; throws <see cref="NotTheEdgeException"/> when the other side is not the edge.</summary>
+    public static async Task<EvapiLink> OpenAsync(Stream stream, string secret, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromSeconds(5));
+        var key = Encoding.UTF8.GetBytes(secret);
+        var greeting = await ReadAsync(stream, limit.Token);
+        var edgeChallenge = greeting.TryGetProperty("challenge", out var c) && c.GetString() is { Length: >= 16 and <= 128 } text
+            ? text : throw new NotTheEdgeException("the first message is not the edge's challenge");
+        var ownChallenge = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var hello = JsonSerializer.SerializeToUtf8Bytes(new { hello = Mac(key, "control-plane:" + edgeChallenge), challenge = ownChallenge });
+        await stream.WriteAsync(Line(hello), limit.Token);
+        await stream.FlushAsync(limit.Token);
+        var proof = await ReadAsync(stream, limit.Token);
+        var expected = Encoding.ASCII.GetBytes(Mac(key, "edge:" + ownChallenge));
+        if (!proof.TryGetProperty("proof", out var p) || p.GetString() is not { } sent
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(sent), expected))
+            throw new NotTheEdgeException("the other side did not prove it knows the edge secret");
+        return new EvapiLink(key, edgeChallenge);
+    }
+
+    /// <summary>An answer as the edge reads it: its signature, a space, the compact JSON (it has no raw line breaks) and "\n".</summary>
+    public byte[] AnswerLine(ReadOnlySpan<byte> json)
+    {
+        var signature = Encoding.ASCII.GetBytes(Mac(_key, _edgeChallenge + ":" + Encoding.UTF8.GetString(json)) + " ");
+        return Line([.. signature, .. json]);
+    }
+
+    /// <summary>HMAC-SHA256 of the text, in lowercase hex, as route[HMAC] computes it.</summary>
+    public static string Mac(byte[] key, string text) => Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>
+    /// The HMAC key's inner and outer pads in hex (the key, hashed first when longer than SHA-256's
+    /// 64-byte block, zero-filled to the block and XORed with 0x36 and 0x5c), which the edge
+    /// needs: Kamailio 5.6 has SHA-256 but no HMAC.
+    /// </summary>
+    public static (string Inner, string Outer) Pads(string secret)
+    {
+        var key = Encoding.UTF8.GetBytes(secret);
+        var block = new byte[64];
+        (key.Length > 64 ? SHA256.HashData(key) : key).CopyTo(block, 0);
+        return (Convert.ToHexStringLower(block.Select(b => (byte)(b ^ 0x36)).ToArray()), Convert.ToHexStringLower(block.Select(b => (byte)(b ^ 0x5c)).ToArray()));
+    }
+
+    private static byte[] Line(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOfAny((byte)'\n', (byte)'\r') >= 0) throw new ArgumentException("A line must be one line.", nameof(json));
+        return [.. json, (byte)'\n'];
+    }
+
+    /// <summary>One netstring of the handshake, read byte by byte so nothing after it is consumed.</summary>
+    private static async Task<JsonElement> ReadAsync(Stream stream, CancellationToken ct)
+    {
+        var received = new List<byte>();
+        var one = new byte[1];
+        while (received.Count < HandshakeLimit)
+        {
+            if (await stream.ReadAsync(one, ct) == 0) throw new IOException("The edge closed the connection during the handshake.");
+            received.Add(one[0]);
+            var buffer = new ReadOnlySequence<byte>(received.ToArray());
+            if (!EvapiAuthorizer.TryReadNetstring(ref buffer, out var payload)) continue;
+            try
+            {
+                using var document = JsonDocument.Parse(payload);
+                return document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : throw new NotTheEdgeException("not a handshake message");
+            }
+            catch (JsonException)
+            {
+                throw new NotTheEdgeException("not a handshake message");
+            }
+        }
+        throw new NotTheEdgeException("handshake message too long");
     }
 }
 

@@ -86,11 +86,25 @@ internal sealed class CallRecordConfiguration : IEntityTypeConfiguration<CallRec
         b.HasIndex(x => x.CallId).IsUnique();
         b.HasIndex(x => new { x.BusinessId, x.AuthorizedAt });
         b.HasIndex(x => new { x.MemberId, x.AuthorizedAt });
-        b.Property(x => x.CallId).HasMaxLength(200);
+        b.Property(x => x.CallId).HasMaxLength(SipLimits.MaxCallIdLength);
         b.Property(x => x.CallerNumber).HasMaxLength(16);
         b.Property(x => x.DialledMasked).HasMaxLength(16);
         b.Property(x => x.EndedBy).HasMaxLength(16);
     }
+}
+
+/// <summary>
+/// The longest values the edge lets through and the control plane takes (the edge answers 400 beyond
+/// them, before anything is asked or stored; its limits come from these through the launcher).
+/// </summary>
+public static class SipLimits
+{
+    /// <summary>A Call-ID: the length of its columns.</summary>
+    public const int MaxCallIdLength = 200;
+    /// <summary>A user part (dialled number, From, To, digest username).</summary>
+    public const int MaxUserLength = 64;
+
+    public static bool IsCallId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? callId) => !string.IsNullOrWhiteSpace(callId) && callId.Length <= MaxCallIdLength;
 }
 
 public static class TelephonyErrors

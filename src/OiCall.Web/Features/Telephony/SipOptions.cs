@@ -43,6 +43,8 @@ public sealed class SipOptions
     /// refreshed longest ago, so a member's new phone works at once.
     /// </summary>
     public int MaxDevicesPerMember { get; set; } = 5;
+    /// <summary>Answers other than 200/400 (a 5xx, a 404, …) after which the edge parks a call-end report for an operator instead of retrying it.</summary>
+    public int SpoolTries { get; set; } = 10;
     /// <summary>Benchmark baseline only: every authenticated call gets a constant grant, no control plane asked.</summary>
     public bool FixedGrant { get; set; }
     /// <summary>Benchmark only: the edge logs "auth-us=N" (suspend → answer, in µs) for every authorization.</summary>

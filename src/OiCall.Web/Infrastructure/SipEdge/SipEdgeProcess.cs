@@ -30,6 +30,9 @@ public sealed record SipEdgeSettings
     public int EvapiPort { get; init; }
 }
 
+/// <summary>A call-end report the edge parked: its Call-ID, the endpoint it is for, the control plane's last answer and when it was parked (UTC).</summary>
+public sealed record ParkedEnd(string CallId, string Endpoint, int LastAnswer, DateTime ParkedAt);
+
 /// <summary>
 /// One Kamailio child process, started in the foreground (-DD -E) with the project's configuration
 /// and stopped by its PID (SIGTERM, then kill if it lingers).
@@ -103,6 +106,8 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         foreach (var argument in Arguments(settings)) start.ArgumentList.Add(argument);
         // The secret stays off the command line (ps shows arguments to every local user).
         start.Environment["OICALL_EDGE_SECRET"] = settings.EdgeSecret;
+        // The same secret keys the evapi link's HMAC; Kamailio 5.6 needs it as the two pads.
+        (start.Environment["OICALL_EVAPI_IPAD"], start.Environment["OICALL_EVAPI_OPAD"]) = EvapiLink.Pads(settings.EdgeSecret);
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Kamailio did not start.");
         var edge = new SipEdgeProcess(process, settings, logger);
@@ -123,6 +128,35 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         logger.LogInformation("SIP edge (Kamailio, PID {Pid}) listening on udp:{Address}:{Port}, trunk {TrunkHost}:{TrunkPort}",
             process.Id, settings.Sip.ListenAddress, settings.Sip.Port, settings.Sip.TrunkHost, settings.Sip.TrunkPort);
         return edge;
+    }
+
+    /// <summary>The spool of call-end reports in the run directory (deploy/kamailio/ends.cfg).</summary>
+    public const string SpoolDatabase = "spool.db";
+
+    /// <summary>
+    /// Call-end reports the edge gave up retrying (the control plane kept refusing them): they wait
+    /// in the spool's parked table for an operator, oldest first. Read-only, beside the running edge.
+    /// </summary>
+    public static IReadOnlyList<ParkedEnd> ParkedEnds(string runtimeDirectory)
+    {
+        var path = Path.Combine(runtimeDirectory, SpoolDatabase);
+        if (!File.Exists(path)) return [];
+        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT callid, path, answer, parked_at FROM parked ORDER BY id LIMIT 100";
+        var parked = new List<ParkedEnd>();
+        try
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                parked.Add(new ParkedEnd(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DateTime.UnixEpoch.AddSeconds(reader.GetInt64(3))));
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 1)
+        {
+            // No parked table yet: the edge has not opened its spool since it was created.
+        }
+        return parked;
     }
 
     /// <summary>The topology-hiding storage in the run directory (topos.db), which Kamailio opens relative to its working directory.</summary>
@@ -171,6 +205,9 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         "-A", $"AUTH_FAIL_WINDOW={Positive(s.Sip.AuthFailureWindowSeconds)}",
         "-A", $"EVAPI_ADDR={Quoted($"127.0.0.1:{s.EvapiPort}")}",
         "-A", $"MAX_CALL_SECONDS={Positive(s.Sip.MaxCallSeconds)}",
+        "-A", $"MAX_CALLID={SipLimits.MaxCallIdLength}",
+        "-A", $"MAX_USER={SipLimits.MaxUserLength}",
+        "-A", $"SPOOL_TRIES={Positive(s.Sip.SpoolTries)}",
         // Topology-hiding records must outlive the longest call and its ringing (at most 300 s).
         "-A", $"TOPOS_SECONDS={Positive(s.Sip.MaxCallSeconds) + 3600}",
         "-A", $"MAX_CONTACTS={Positive(s.Sip.MaxDevicesPerMember)}",
