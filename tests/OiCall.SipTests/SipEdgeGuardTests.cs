@@ -68,6 +68,8 @@ public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<Gua
         // Slowly (4 a second), so this is the failure counter and not the flood guard.
         for (var attempt = 1; attempt <= 10; attempt++)
         {
+            // A fresh nonce for each guess (digest nonces are good once).
+            challenge = await attacker.AskAsync(attacker.Register(caller.Sip.Username));
             var answer = await attacker.AskAsync(attacker.Register(caller.Sip.Username,
                 SipProbe.Authorization(challenge!, "REGISTER", uri, caller.Sip.Username, $"guess-{attempt}")));
             Assert.True(answer is not null && SipProbe.Status(answer) == 401, $"attempt {attempt}: {answer}\n{edge.Edge.RecentLog}");
