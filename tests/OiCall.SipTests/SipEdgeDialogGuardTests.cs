@@ -98,6 +98,8 @@ public sealed partial class SipEdgeDialogGuardTests(SipEdgeFixture edge) : IClas
         Assert.Contains("INFO", refused.Header("Allow") ?? "");
         Assert.DoesNotContain("REFER", refused.Header("Allow") ?? "");
         Assert.Equal(["INVITE", "ACK", "INFO", "BYE"], carrier.Messages().Where(m => m.Received).Select(m => m.Method));
+        // The route the member's app appended inside the call does not go on to the carrier.
+        Assert.DoesNotContain(carrier.Received(), m => m.Contains("127.0.0.99", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -164,6 +166,34 @@ public sealed partial class SipEdgeDialogGuardTests(SipEdgeFixture edge) : IClas
         (long Seconds, long Held) balance;
         while ((balance = await caller.BalanceAsync()).Held != 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Equal(0, balance.Held);
+    }
+
+    [Fact]
+    public async Task A_route_preloaded_by_the_members_app_never_reaches_the_carrier()
+    {
+        SipEdgeFixture.RequireTools();
+        var caller = await SipEdgeFixture.CallerAsync(edge.App);
+        await using var carrier = Sipp.Carrier(edge.TrunkPort);
+        using var app = new SipProbe("127.0.0.46", edge.EdgePort);
+        var callId = $"preloaded-{Guid.NewGuid():N}";
+        var tag = Guid.NewGuid().ToString("N");
+        // A carrier that honours Route would send the call on to this host from the edge's trusted address.
+        const string Preloaded = "Route: <sip:127.0.0.99:5999;lr>\r\nRecord-Route: <sip:127.0.0.98:5998;lr>\r\n";
+
+        var invite = Invite(app, callId, tag, "0212345678", 1, Preloaded);
+        var challenge = await app.AskAsync(invite);
+        Assert.True(challenge is not null && SipProbe.Status(challenge) == 407, challenge + edge.Edge.RecentLog);
+        app.Send(Ack(app, invite, challenge!));
+        var authorized = Invite(app, callId, tag, "0212345678", 2, Preloaded + Credentials(app, challenge!, caller));
+        var answered = await app.AskAsync(authorized, TimeSpan.FromSeconds(5));
+        Assert.True(answered is not null && SipProbe.Status(answered) == 200, answered + Diagnostics(carrier));
+        app.Send(Ack(app, authorized, answered!));
+        await app.AskAsync(Bye(app, authorized, answered!), TimeSpan.FromSeconds(3));
+        Assert.True(await carrier.ExitCodeAsync(Limit) == 0, Diagnostics(carrier));
+
+        var atCarrier = Assert.Single(carrier.Received(), m => m.StartsWith("INVITE ", StringComparison.Ordinal));
+        Assert.DoesNotContain("127.0.0.99", atCarrier, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.98", atCarrier, StringComparison.Ordinal);
     }
 
     [Fact]
