@@ -65,7 +65,7 @@ public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<Gua
         var challenge = await attacker.AskAsync(attacker.Register(caller.Sip.Username));
         Assert.Equal(401, challenge is null ? 0 : SipProbe.Status(challenge));
 
-        // Slowly (4 a second), so this is the failure counter and not the flood guard.
+        // Slowly (a challenge and a guess 2.5 times a second), so this is the failure counter and not the flood guard.
         for (var attempt = 1; attempt <= 10; attempt++)
         {
             // A fresh nonce for each guess (digest nonces are good once).
@@ -73,7 +73,7 @@ public sealed class SipEdgeGuardTests(GuardEdgeFixture edge) : IClassFixture<Gua
             var answer = await attacker.AskAsync(attacker.Register(caller.Sip.Username,
                 SipProbe.Authorization(challenge!, "REGISTER", uri, caller.Sip.Username, $"guess-{attempt}")));
             Assert.True(answer is not null && SipProbe.Status(answer) == 401, $"attempt {attempt}: {answer}\n{edge.Edge.RecentLog}");
-            await Task.Delay(250);
+            await Task.Delay(400);
         }
         var log = edge.Edge.RecentLog;
         Assert.True(log.Contains("banned 127.0.0.22 for 300 s: auth"), log);

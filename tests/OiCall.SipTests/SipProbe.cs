@@ -86,7 +86,7 @@ public sealed partial class SipProbe : IDisposable
             challenge = await AskAsync(Register(user));
             Xunit.Assert.NotNull(challenge);
             Xunit.Assert.NotNull(await AskAsync(Register(user, Authorization(challenge, "REGISTER", $"sip:{Edge}", user, $"wrong-{attempt}"))));
-            await Task.Delay(250);
+            await Task.Delay(400);
         }
         return challenge!;
     }
