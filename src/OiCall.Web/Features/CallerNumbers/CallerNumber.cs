@@ -138,16 +138,17 @@ internal sealed class CallerNumberDocumentConfiguration : IEntityTypeConfigurati
 
 public static class CallerNumberText
 {
-    public static string Label(this CallerNumberState state) => state switch
+    public static NumberStatus Status(this CallerNumberState state) => state switch
     {
-        CallerNumberState.Requested => Text.Pick("등록요청", "Requested"),
-        CallerNumberState.AwaitingDocuments => Text.Pick("서류대기", "Awaiting documents"),
-        CallerNumberState.InReview => Text.Pick("심사중", "In review"),
-        CallerNumberState.Approved => Text.Pick("승인", "Approved"),
-        CallerNumberState.Rejected => Text.Pick("반려", "Rejected"),
-        CallerNumberState.Deleted => Text.Pick("삭제", "Deleted"),
-        _ => state.ToString(),
+        CallerNumberState.Requested or CallerNumberState.InReview => NumberStatus.Checking,
+        CallerNumberState.AwaitingDocuments => NumberStatus.DocumentsNeeded,
+        CallerNumberState.Approved => NumberStatus.Verified,
+        CallerNumberState.Rejected => NumberStatus.Rejected,
+        _ => NumberStatus.Deleted,
     };
+
+    /// <summary>The shared status words; <see cref="NextStep"/> says what the admin does next.</summary>
+    public static string Label(this CallerNumberState state) => state.Status().Label();
 
     /// <summary>What the admin does next, in their words.</summary>
     public static string NextStep(this CallerNumberState state) => state switch
