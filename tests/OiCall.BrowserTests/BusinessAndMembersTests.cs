@@ -40,7 +40,7 @@ public sealed class BusinessAndMembersTests
         await page.GetByLabel("이름", new() { Exact = true }).FillAsync("이손님");
         await page.GetByLabel("휴대폰 번호").FillAsync("010-7272-8383");
         await page.GetByRole(AriaRole.Button, new() { Name = "등록", Exact = true }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다.");
         // Still on the form, empty, for the next person.
         await Expect(page.GetByLabel("이름", new() { Exact = true })).ToHaveValueAsync("");
         await page.GetByRole(AriaRole.Link, new() { Name = "‹ 멤버 목록" }).ClickAsync();
@@ -53,7 +53,7 @@ public sealed class BusinessAndMembersTests
         await Expect(page.Locator("tr[data-outcome=Add]")).ToContainTextAsync("최파일");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("import-preview"), FullPage = true });
         await page.GetByRole(AriaRole.Button, new() { Name = "확인" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("새로운 멤버가 등록되었습니다.");
         await Expect(page.Locator(".member-name")).ToHaveCountAsync(3);
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("admin-home"), FullPage = true });
 
@@ -62,7 +62,7 @@ public sealed class BusinessAndMembersTests
         await page.GetByLabel("더보기").ClickAsync();
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("member-more-menu") });
         await page.GetByRole(AriaRole.Button, new() { Name = "관리자로 지정" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("관리자로 설정되었습니다.");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("관리자로 지정되었습니다.");
         await Expect(page.Locator("[data-role=Admin]")).ToBeVisibleAsync();
         await page.GetByLabel("더보기").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "관리자 해제" })).ToBeVisibleAsync();
@@ -77,7 +77,7 @@ public sealed class BusinessAndMembersTests
         await page.GotoAsync("/");
         await page.Locator(".member-name", new() { HasText = "최파일" }).ClickAsync();
         await page.GetByLabel("더보기").ClickAsync();
-        await page.GetByRole(AriaRole.Link, new() { Name = "삭제" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "멤버 삭제" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "삭제" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("멤버가 삭제되었습니다.");
         await Expect(page.Locator(".member-name", new() { HasText = "최파일" })).ToHaveCountAsync(0);

@@ -25,24 +25,24 @@ public sealed class CallTimeTests
         await page.GetByRole(AriaRole.Link, new() { Name = "충전", Exact = true }).ClickAsync();
         await page.GetByLabel("쿠폰번호").FillAsync(code.ToLowerInvariant());
         await page.GetByRole(AriaRole.Button, new() { Name = "충전" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("통화시간 충전완료 (120분)");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("통화시간 충전완료: 120분이 더해졌습니다.");
         await Expect(page.Locator("[data-callable-seconds]")).ToHaveTextAsync("120분");
 
-        // STEP 5: choose the member, drag the slider to 25, press (+) once → 30, 적용.
+        // STEP 5: choose the member, drag the slider to 25, press (+) once → 30 in the minutes box, 적용.
         await page.Locator(".member-name", new() { HasText = "정직원" }).ClickAsync();
         await page.Locator("#minutes").FillAsync("25");
         await page.GetByRole(AriaRole.Button, new() { Name = "(+)" }).ClickAsync();
-        await Expect(page.Locator("#minutes-out")).ToHaveTextAsync("30");
+        await Expect(page.Locator("#minutes-typed")).ToHaveValueAsync("30");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("distribute"), FullPage = true });
         await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("30분 분배되었습니다");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("30분 분배되었습니다.");
         await Expect(page.Locator("[data-member-seconds]")).ToHaveTextAsync("30분");
 
         // Reclaim 10 with (−) twice from zero.
         await page.GetByRole(AriaRole.Button, new() { Name = "(−)" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "(−)" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("10분 회수되었습니다");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("10분 회수되었습니다.");
         await Expect(page.Locator("[data-member-seconds]")).ToHaveTextAsync("20분");
 
         // STEP 8: 상세 내역, both tabs.

@@ -28,7 +28,7 @@ public sealed class CallerNumberTests
             await page.GetByLabel("전화번호").FillAsync("02-555-1234");
             await page.GetByLabel("번호 이름").FillAsync("본사");
             await page.GetByRole(AriaRole.Button, new() { Name = "인증요청" }).ClickAsync();
-            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("서류대기");
+            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("서류 필요");
             await Expect(page.GetByText("주민등록번호", new() { Exact = false })).ToBeVisibleAsync();
 
             await page.GetByLabel("파일").SetInputFilesAsync(pdf);
@@ -36,7 +36,7 @@ public sealed class CallerNumberTests
             await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("서류를 올렸습니다.");
             await Expect(page.Locator(".documents li")).ToContainTextAsync("통신서비스 이용증명원");
             await page.GetByRole(AriaRole.Button, new() { Name = "심사 요청" }).ClickAsync();
-            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("심사중");
+            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("확인 중");
             await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("caller-number-in-review"), FullPage = true });
         }
 
@@ -60,7 +60,7 @@ public sealed class CallerNumberTests
             var page = await context.NewPageAsync();
             await Browser.LogInAsync(page, context, owner.Phone, owner.Phone);
             await page.GotoAsync("/caller-numbers");
-            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("승인");
+            await Expect(page.Locator("[data-state]")).ToHaveTextAsync("인증완료");
             await page.GetByLabel("기본 발신번호").SelectOptionAsync(new SelectOptionValue { Label = "본사 (02-555-1234)" });
             await page.GetByRole(AriaRole.Button, new() { Name = "저장" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("기본 발신번호를 저장했습니다.");

@@ -182,7 +182,7 @@ public sealed class OwnerAndMemberTests
         await Expect(page.GetByTestId("charge-business")).ToContainTextAsync("오이상사");
         await page.GetByLabel("쿠폰번호").FillAsync(code);
         await page.GetByRole(AriaRole.Button, new() { Name = "충전" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("통화시간 충전완료 (100분)");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("통화시간 충전완료: 100분이 더해졌습니다.");
 
         await page.GotoAsync("/charge");
         await page.GetByLabel("쿠폰번호").FillAsync(code);
@@ -270,7 +270,7 @@ public sealed class OwnerAndMemberTests
         await page.GotoAsync($"/members/{member.Id}");
         for (var i = 0; i < 6; i++) await page.GetByRole(AriaRole.Button, new() { Name = "(+)" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("30분 분배되었습니다");
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("30분 분배되었습니다.");
 
         // 적용 at 0: the error, and no old success beside it.
         await page.GetByRole(AriaRole.Button, new() { Name = "적용" }).ClickAsync();

@@ -41,3 +41,9 @@ document.querySelectorAll('a[data-back]').forEach(link => link.addEventListener(
     history.back();
   }
 }));
+
+// A form that must not be sent twice (쿠폰 발행): the button goes quiet once pressed. The server
+// also answers a repeat with the first result.
+document.querySelectorAll('form[data-submit-once]').forEach(form => form.addEventListener('submit', () => {
+  form.querySelectorAll('button[type=submit]').forEach(button => { button.disabled = true; });
+}));

@@ -24,7 +24,7 @@ public sealed class CallerNumberLifecycleTests
         await using var _ = app;
 
         var number = await owner.RegisterNumberAsync(business.Id, "02 555 1234", "본사");
-        Assert.Equal(("+8225551234", "02-555-1234", "AwaitingDocuments", "서류대기"), (number.Number, number.NumberDisplay, number.State, number.StateLabel));
+        Assert.Equal(("+8225551234", "02-555-1234", "AwaitingDocuments", "서류 필요"), (number.Number, number.NumberDisplay, number.State, number.StateLabel));
         Assert.Null(number.ChallengeId);
         Assert.Contains("통신서비스 이용증명원", number.NextStep);
 
@@ -37,7 +37,7 @@ public sealed class CallerNumberLifecycleTests
         Assert.Equal(("application/pdf", "이용증명원.pdf"), (document.ContentType, document.OriginalName));
 
         await (await owner.SubmitAsync(business.Id, number.Id)).ShouldBe(HttpStatusCode.OK);
-        Assert.Equal("심사중", (await owner.GetNumberAsync(business.Id, number.Id)).StateLabel);
+        Assert.Equal("확인 중", (await owner.GetNumberAsync(business.Id, number.Id)).StateLabel);
         await (await owner.UploadAsync(business.Id, number.Id, CallerNumberCalls.Pdf)).ShouldBeProblem(HttpStatusCode.Conflict, "caller_number_state");
 
         // The operator's queue holds it; a rejection needs a reason and reaches the admin by SMS.
@@ -81,7 +81,7 @@ public sealed class CallerNumberLifecycleTests
         var (app, _, owner, business) = await SetUpAsync();
         await using var _a = app;
         var number = await owner.RegisterNumberAsync(business.Id, "010-7777-1212", "김대리 휴대폰");
-        Assert.Equal(("Requested", "등록요청"), (number.State, number.StateLabel));
+        Assert.Equal(("Requested", "확인 중"), (number.State, number.StateLabel));
         Assert.NotNull(number.ChallengeId);
         var code = app.LastCodeTo("010-7777-1212")!;
 
@@ -92,7 +92,7 @@ public sealed class CallerNumberLifecycleTests
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         await (await owner.Api.PostAsJsonAsync($"{CallerNumberCalls.Base(business.Id)}/{number.Id}/code/confirm", new { challengeId = number.ChallengeId, code }))
             .ShouldBe(HttpStatusCode.OK);
-        Assert.Equal("서류대기", (await owner.GetNumberAsync(business.Id, number.Id)).StateLabel);
+        Assert.Equal("서류 필요", (await owner.GetNumberAsync(business.Id, number.Id)).StateLabel);
         await (await owner.SubmitAsync(business.Id, number.Id)).ShouldBe(HttpStatusCode.OK);
     }
 

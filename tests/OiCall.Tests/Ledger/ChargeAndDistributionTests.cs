@@ -92,10 +92,10 @@ public sealed class ChargeAndDistributionTests
         var given = await owner.AllocateAsync(business.Id, member.Id, 30 * 60);
         await given.ShouldBe(HttpStatusCode.OK);
         var allocation = (await given.Content.ReadFromJsonAsync<AllocationDto>(BusinessApi.Json))!;
-        Assert.Equal(("30분 분배되었습니다", 1800L, 1800L), (allocation.Message, allocation.CallableSeconds, allocation.MemberSeconds));
+        Assert.Equal(("30분 분배되었습니다.", 1800L, 1800L), (allocation.Message, allocation.CallableSeconds, allocation.MemberSeconds));
 
         var taken = (await (await owner.AllocateAsync(business.Id, member.Id, -10 * 60)).Content.ReadFromJsonAsync<AllocationDto>(BusinessApi.Json))!;
-        Assert.Equal(("10분 회수되었습니다", 2400L, 1200L), (taken.Message, taken.CallableSeconds, taken.MemberSeconds));
+        Assert.Equal(("10분 회수되었습니다.", 2400L, 1200L), (taken.Message, taken.CallableSeconds, taken.MemberSeconds));
 
         await (await owner.AllocateAsync(business.Id, member.Id, 41 * 60)).ShouldBeProblem(HttpStatusCode.Conflict, "insufficient_callable_time");
         await (await owner.AllocateAsync(business.Id, member.Id, -21 * 60)).ShouldBeProblem(HttpStatusCode.Conflict, "insufficient_member_time");

@@ -101,6 +101,23 @@ public sealed class MemberImportTests
     }
 
     [Fact]
+    public async Task A_skipped_row_says_which_field_could_not_be_read()
+    {
+        await using var app = await TestApp.StartAsync();
+        var owner = await app.PersonAsync("사장");
+        var business = await owner.CreateBusinessAsync("가게");
+        var longName = new string('가', 51);
+
+        var result = await UploadAsync(owner, business.Id, Encoding.UTF8.GetBytes(
+            $"이름,번호\n,010-1234-5678\n{longName},010-2345-6789\n홍길동,\n김영희,010-12\n이철수 02-12\n"), "붙여넣기.csv", preview: true);
+
+        Assert.Equal(
+            ["건너뜀: 이름이 없음", "건너뜀: 이름이 50자를 넘음", "건너뜀: 번호가 없음", "건너뜀: 번호를 읽을 수 없음 (010-12)", "건너뜀: 번호를 읽을 수 없음 (02-12)"],
+            result.Rows.Select(r => r.Reason));
+        Assert.All(result.Rows, r => Assert.Equal("Malformed", r.Outcome));
+    }
+
+    [Fact]
     public async Task Where_the_contact_picker_is_missing_the_page_explains_the_file_import_instead()
     {
         await using var app = await TestApp.StartAsync();

@@ -21,7 +21,7 @@ public static class AuthApi
 
         auth.MapPost("/auth/otp", async (SendCodeRequest body, OtpService otp, HttpContext http, CancellationToken ct) =>
             TypedResults.Accepted((string?)null, Sent(await otp.StartLoginAsync(body.Identifier, ClientAddress.Of(http), ct))))
-            .WithSummary("Send a login code (전화인증) to the account's mobile; unknown IDs get the same answer and no SMS.");
+            .WithSummary("Send a login code (인증번호 받기) to the account's mobile; unknown IDs get the same answer and no SMS.");
 
         auth.MapPost("/accounts", async (SignUpRequest body, OtpService otp, HttpContext http, CancellationToken ct) =>
             TypedResults.Accepted((string?)null, Sent(await otp.StartSignUpAsync(body.LoginId, body.Name, body.Phone, ClientAddress.Of(http), ct))))

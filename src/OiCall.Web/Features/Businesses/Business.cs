@@ -9,7 +9,7 @@ public enum MainNumberState
 {
     /// <summary>미인증: entered, nobody asked to verify it yet (or it was changed).</summary>
     Unverified = 0,
-    /// <summary>인증요청: a code is on its way (mobile) or an operator is to decide (other numbers).</summary>
+    /// <summary>확인 중: a code is on its way (mobile) or an operator is to decide (other numbers).</summary>
     Requested = 1,
     /// <summary>인증완료: proven; the number may be presented.</summary>
     Verified = 2,
@@ -120,14 +120,15 @@ internal sealed class BusinessConfiguration : IEntityTypeConfiguration<Business>
 
 public static class MainNumberStateText
 {
-    public static string Label(this MainNumberState state) => state switch
+    public static NumberStatus Status(this MainNumberState state) => state switch
     {
-        MainNumberState.Unverified => Text.Pick("미인증", "Not verified"),
-        MainNumberState.Requested => Text.Pick("인증요청", "Verification requested"),
-        MainNumberState.Verified => Text.Pick("인증완료", "Verified"),
-        MainNumberState.Rejected => Text.Pick("반려", "Rejected"),
-        _ => state.ToString(),
+        MainNumberState.Requested => NumberStatus.Checking,
+        MainNumberState.Verified => NumberStatus.Verified,
+        MainNumberState.Rejected => NumberStatus.Rejected,
+        _ => NumberStatus.NotVerified,
     };
+
+    public static string Label(this MainNumberState state) => state.Status().Label();
 
     public static string Label(this BillingPlan plan) => plan switch
     {

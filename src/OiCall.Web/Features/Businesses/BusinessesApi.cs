@@ -79,7 +79,7 @@ public static class BusinessesApi
             var admin = tenant.Membership;
             await rules.ConfirmMainNumberAsync(admin, body.ChallengeId, body.Code, ct);
             return TypedResults.Ok(new VerificationResponse(admin.Business.MainNumberState, admin.Business.MainNumberState.Label(), null, null,
-                Text.Pick("대표번호 인증완료", "Main number verified")));
+                Text.Pick("대표번호가 인증되었습니다.", "The main number has been verified.")));
         }).WithSummary("Confirm a mobile main number with the code it received.");
 
         var operatorApi = app.MapGroup("/api/v1/operator").WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator();

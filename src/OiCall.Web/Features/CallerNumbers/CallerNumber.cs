@@ -7,13 +7,13 @@ namespace OiCall.Web.Features.CallerNumbers;
 /// <summary>Where a caller number is on its way to being presented (발신번호 사전 등록).</summary>
 public enum CallerNumberState
 {
-    /// <summary>등록요청: a mobile number waits for its SMS code (proof of possession).</summary>
+    /// <summary>확인 중 (code): a mobile number waits for its SMS code (proof of possession).</summary>
     Requested = 0,
-    /// <summary>서류대기: possession is proven or not provable by SMS; documents are to be uploaded and submitted.</summary>
+    /// <summary>서류 필요: possession is proven or not provable by SMS; documents are to be uploaded and submitted.</summary>
     AwaitingDocuments = 1,
-    /// <summary>심사중: submitted; an operator reviews the documents.</summary>
+    /// <summary>확인 중 (review): submitted; an operator reviews the documents.</summary>
     InReview = 2,
-    /// <summary>승인: may be presented on calls.</summary>
+    /// <summary>인증완료: may be presented on calls.</summary>
     Approved = 3,
     /// <summary>반려: refused with a reason; new documents can be submitted.</summary>
     Rejected = 4,
@@ -50,7 +50,7 @@ public sealed class CallerNumber
     public string NumberDisplay => KoreanPhone.Display(Number);
     public bool IsMobile => KoreanPhone.Parse(Number)?.IsMobile == true;
 
-    /// <summary>A new number starts at 등록요청 when an SMS can prove it, else straight at 서류대기.</summary>
+    /// <summary>A new number starts waiting for its SMS code when an SMS can prove it, else straight at documents.</summary>
     public static CallerNumber Register(Guid businessId, KoreanNumber number, string name, Guid by, DateTime now) => new()
     {
         BusinessId = businessId, Number = number.E164, Name = name, CreatedAt = now, CreatedBy = by,
@@ -138,16 +138,17 @@ internal sealed class CallerNumberDocumentConfiguration : IEntityTypeConfigurati
 
 public static class CallerNumberText
 {
-    public static string Label(this CallerNumberState state) => state switch
+    public static NumberStatus Status(this CallerNumberState state) => state switch
     {
-        CallerNumberState.Requested => Text.Pick("등록요청", "Requested"),
-        CallerNumberState.AwaitingDocuments => Text.Pick("서류대기", "Awaiting documents"),
-        CallerNumberState.InReview => Text.Pick("심사중", "In review"),
-        CallerNumberState.Approved => Text.Pick("승인", "Approved"),
-        CallerNumberState.Rejected => Text.Pick("반려", "Rejected"),
-        CallerNumberState.Deleted => Text.Pick("삭제", "Deleted"),
-        _ => state.ToString(),
+        CallerNumberState.Requested or CallerNumberState.InReview => NumberStatus.Checking,
+        CallerNumberState.AwaitingDocuments => NumberStatus.DocumentsNeeded,
+        CallerNumberState.Approved => NumberStatus.Verified,
+        CallerNumberState.Rejected => NumberStatus.Rejected,
+        _ => NumberStatus.Deleted,
     };
+
+    /// <summary>The shared status words; <see cref="NextStep"/> says what the admin does next.</summary>
+    public static string Label(this CallerNumberState state) => state.Status().Label();
 
     /// <summary>What the admin does next, in their words.</summary>
     public static string NextStep(this CallerNumberState state) => state switch

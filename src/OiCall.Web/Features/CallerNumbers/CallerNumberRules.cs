@@ -22,6 +22,9 @@ public sealed class CallerNumberOptions
 }
 
 /// <summary>A caller number with its documents, as the admin and the operator see it.</summary>
+/// <summary>What deleting a number did to the business default: handed it to <paramref name="NewDefault"/>, or left none.</summary>
+public sealed record DeletedCallerNumber(bool WasDefault, CallerNumber? NewDefault, bool AnyApprovedLeft);
+
 public sealed record CallerNumberView(CallerNumber Number, IReadOnlyList<CallerNumberDocument> Documents, string BusinessName);
 
 /// <summary>
@@ -145,17 +148,30 @@ public sealed class CallerNumberRules(
         return number;
     }
 
-    public async Task DeleteAsync(Membership admin, Guid numberId, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes the number. When it was the business default, the longest-approved other number takes its
+    /// place, so members keep calling; the answer says whether the business still has a default.
+    /// </summary>
+    public async Task<DeletedCallerNumber> DeleteAsync(Membership admin, Guid numberId, CancellationToken ct = default)
     {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var number = await OwnAsync(admin, numberId, ct);
         number.Apply(CallerNumberEvent.Deleted, Now, admin.AccountId);
-        // A deleted number stops being anyone's choice at once.
-        await db.Businesses.Where(b => b.Id == admin.BusinessId && b.DefaultCallerNumberId == number.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, (Guid?)null), ct);
+        var successor = await db.CallerNumbers.AsNoTracking()
+            .Where(n => n.BusinessId == admin.BusinessId && n.Id != number.Id && n.State == CallerNumberState.Approved)
+            .OrderBy(n => n.DecidedAt).ThenBy(n => n.Id).FirstOrDefaultAsync(ct);
+        var successorId = successor?.Id;
+        // A deleted number stops being anyone's choice at once; a deleted default hands over to the successor.
+        var wasDefault = await db.Businesses.Where(b => b.Id == admin.BusinessId && b.DefaultCallerNumberId == number.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.DefaultCallerNumberId, successorId), ct) == 1;
         await db.Members.Where(m => m.BusinessId == admin.BusinessId && m.CallerNumberId == number.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.CallerNumberId, (Guid?)null), ct);
         audit.Add("caller_number.deleted", admin.AccountId, number.NumberDisplay, null, admin.BusinessId);
+        if (wasDefault && successor is not null)
+            audit.Add("caller_number.default_set", admin.AccountId, successor.Id.ToString(), "after the default was deleted", admin.BusinessId);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new DeletedCallerNumber(wasDefault, wasDefault ? successor : null, successor is not null);
     }
 
     /// <summary>An operator approves or rejects; the business's admins get an SMS; the audit keeps the document hashes.</summary>

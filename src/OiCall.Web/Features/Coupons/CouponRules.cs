@@ -18,17 +18,61 @@ public sealed record ChargeResult(Guid CouponId, long Seconds, long CallableSeco
     public string Message => Replayed
         ? Text.Pick($"이 업체에서 이미 사용한 쿠폰입니다 ({SeoulTime.Format(ChargedAt)}에 {Seconds / 60}분 충전). 이번에는 통화시간이 추가되지 않았습니다.",
             $"This business already used this coupon ({Seconds / 60} min charged on {SeoulTime.Format(ChargedAt)}). No time was added now.")
-        : Text.Pick($"통화시간 충전완료 ({Seconds / 60}분)", $"Call time charged ({Seconds / 60} min)");
+        : Text.Pick($"통화시간 충전완료: {Seconds / 60}분이 더해졌습니다.", $"Call time charged: {Seconds / 60} min added.");
 }
-public sealed record IssuedBatch(CouponBatch Batch, IReadOnlyList<string> Codes);
+/// <summary>A batch and its codes; <paramref name="Replayed"/> when the same form was sent again and this is the first answer.</summary>
+public sealed record IssuedBatch(CouponBatch Batch, IReadOnlyList<string> Codes, bool Replayed = false);
 
 /// <summary>Coupons (쿠폰): operators issue them in batches; business admins redeem them (충전, STEP 4).</summary>
-public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvider clock, ServerSecrets secrets, AuditLog audit)
+public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvider clock, ServerSecrets secrets, AuditLog audit,
+    Microsoft.AspNetCore.DataProtection.IDataProtectionProvider protection)
 {
     public const int MaxFailuresPerHour = 10;
 
-    /// <summary>Creates the batch; the codes are returned this once and never stored.</summary>
-    public async Task<IssuedBatch> IssueBatchAsync(Guid operatorId, int count, long minutesEach, DateTime expiresAt, string? memo, CancellationToken ct = default)
+    /// <summary>
+    /// The operator page's issue: once per form. The form's request id claims a key in the same table
+    /// and transaction as the batch, keeping the codes encrypted beside it for the idempotency period,
+    /// so a reload or a second click shows the same batch again instead of issuing another.
+    /// </summary>
+    public async Task<IssuedBatch> IssueBatchOnceAsync(Guid operatorId, Guid requestId, int count, long minutesEach, DateTime expiresAt, string? memo, CancellationToken ct = default)
+    {
+        var key = $"{operatorId:N}:coupon-form:{requestId:N}";
+        var protector = protection.CreateProtector("OiCall.CouponForm");
+        if (await EarlierAsync(key, protector, ct) is { } earlier) return earlier;
+        try
+        {
+            return await IssueBatchAsync(operatorId, count, minutesEach, expiresAt, memo, ct, (batch, codes) => new IdempotentRequest
+            {
+                Key = key,
+                RequestHash = "coupon-form",
+                StartedAt = batch.CreatedAt,
+                CompletedAt = batch.CreatedAt,
+                StatusCode = 200,
+                ProtectedBody = protector.Protect(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new KeptBatch(batch.Id, codes))),
+            });
+        }
+        catch (DbUpdateException)
+        {
+            // A twin of this form won the key: its batch is the answer.
+            db.ChangeTracker.Clear();
+            return await EarlierAsync(key, protector, ct) ?? throw new AppProblem(IdempotencyErrors.InProgress);
+        }
+    }
+
+    private sealed record KeptBatch(Guid BatchId, IReadOnlyList<string> Codes);
+
+    private async Task<IssuedBatch?> EarlierAsync(string key, Microsoft.AspNetCore.DataProtection.IDataProtector protector, CancellationToken ct)
+    {
+        var kept = await db.IdempotentRequests.AsNoTracking().Where(r => r.Key == key).Select(r => r.ProtectedBody).SingleOrDefaultAsync(ct);
+        if (kept is null) return null;
+        var body = System.Text.Json.JsonSerializer.Deserialize<KeptBatch>(protector.Unprotect(kept))!;
+        var batch = await db.CouponBatches.AsNoTracking().SingleAsync(b => b.Id == body.BatchId, ct);
+        return new IssuedBatch(batch, body.Codes, Replayed: true);
+    }
+
+    /// <summary>Creates the batch; the codes are returned this once and never stored in the clear.</summary>
+    public async Task<IssuedBatch> IssueBatchAsync(Guid operatorId, int count, long minutesEach, DateTime expiresAt, string? memo, CancellationToken ct = default,
+        Func<CouponBatch, IReadOnlyList<string>, IdempotentRequest>? claim = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         if (count is < 1 or > 10_000 || minutesEach is < 1 or > 100_000 || expiresAt <= now || (memo?.Length ?? 0) > 200)
@@ -44,6 +88,7 @@ public sealed class CouponRules(AppDbContext db, LedgerService ledger, TimeProvi
             db.Coupons.Add(new Coupon { BatchId = batch.Id, CodeHash = Hash(canonical), Hint = code[^6..^2], Seconds = batch.SecondsEach, ExpiresAt = expiresAt });
         }
         audit.Add("coupon.batch_issued", operatorId, batch.Id.ToString(), $"{count} × {minutesEach} min, expires {expiresAt:yyyy-MM-dd}, {memo}");
+        if (claim is not null) db.IdempotentRequests.Add(claim(batch, codes));
         await db.SaveChangesAsync(ct);
         return new IssuedBatch(batch, codes);
     }

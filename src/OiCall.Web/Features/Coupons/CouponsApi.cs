@@ -1,4 +1,3 @@
-using System.Text;
 using OiCall.Web.Features.Accounts;
 using OiCall.Web.Features.Businesses;
 using OiCall.Web.Infrastructure;
@@ -26,17 +25,6 @@ public static class CouponsApi
             return TypedResults.Ok(new IssuedBatchResponse(issued.Batch.Id, issued.Batch.Count, body.MinutesEach, issued.Batch.ExpiresAt, issued.Codes));
         }).WithTags("Operator").RequireAuthorization(ApiAuth.Policy).RequireOperator()
           .WithSummary("Operator: issue a coupon batch. The codes are in this answer only; they are stored as keyed hashes.");
-
-        // The operator console's form: same batch, answered as the one-time CSV download.
-        app.MapPost("/operator/coupon-batches.csv", async ([Microsoft.AspNetCore.Mvc.FromForm] int count, [Microsoft.AspNetCore.Mvc.FromForm] long minutesEach,
-            [Microsoft.AspNetCore.Mvc.FromForm] DateOnly expiresOn, [Microsoft.AspNetCore.Mvc.FromForm] string? memo, CouponRules coupons, HttpContext http, CancellationToken ct) =>
-        {
-            var expires = TimeZoneInfo.ConvertTimeToUtc(expiresOn.ToDateTime(new TimeOnly(23, 59, 59)), TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"));
-            var issued = await coupons.IssueBatchAsync(http.User.AccountId(), count, minutesEach, expires, memo, ct);
-            var csv = new StringBuilder("\uFEFF쿠폰번호,분,유효기간\r\n");
-            foreach (var code in issued.Codes) csv.Append($"{code},{minutesEach},{expiresOn:yyyy-MM-dd}\r\n");
-            return TypedResults.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"coupons-{issued.Batch.Id:N}.csv");
-        }).RequireAuthorization().RequireOperator().ExcludeFromDescription();
     }
 
     public static ChargeResponse Response(ChargeResult r) => new(r.Seconds, r.CallableSecondsAfter, r.ChargedAt, r.Message, r.Outcome);

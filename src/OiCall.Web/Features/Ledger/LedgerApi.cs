@@ -83,8 +83,8 @@ public static class LedgerApi
         }).RequireAuthorization().ExcludeFromDescription();
 
     public static string AllocationMessage(long seconds) => seconds > 0
-        ? Text.Pick($"{seconds / 60}분 분배되었습니다", $"{seconds / 60} min distributed")
-        : Text.Pick($"{-seconds / 60}분 회수되었습니다", $"{-seconds / 60} min reclaimed");
+        ? Text.Pick($"{seconds / 60}분 분배되었습니다.", $"{seconds / 60} min distributed.")
+        : Text.Pick($"{-seconds / 60}분 회수되었습니다.", $"{-seconds / 60} min reclaimed.");
 }
 
 /// <summary>The Idempotency-Key header, scoped to the caller so two people can never collide.</summary>

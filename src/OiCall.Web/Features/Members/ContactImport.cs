@@ -202,6 +202,7 @@ public static partial class ContactImport
         return cells;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*?\S)\s+(\+?[0-9][0-9\- ]{7,}[0-9])$")]
+    // Any digits after the last word count as the number, even too few, so the preview can say the number is unreadable.
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*?\S)\s+(\+?[0-9][0-9\- ]*[0-9])$")]
     private static partial System.Text.RegularExpressions.Regex NameThenNumber();
 }

@@ -23,7 +23,18 @@ public enum ImportOutcome
     Malformed,
 }
 
-public sealed record ImportRow(int Line, string Name, string Phone, string? PhoneDisplay, ImportOutcome Outcome)
+/// <summary>Which part of a malformed row could not be read, so the preview can say which.</summary>
+public enum ImportUnreadable
+{
+    None,
+    NoName,
+    NameTooLong,
+    NameHasLink,
+    NoNumber,
+    NumberUnreadable,
+}
+
+public sealed record ImportRow(int Line, string Name, string Phone, string? PhoneDisplay, ImportOutcome Outcome, ImportUnreadable Unreadable = ImportUnreadable.None)
 {
     public string Reason => Outcome switch
     {
@@ -31,7 +42,14 @@ public sealed record ImportRow(int Line, string Name, string Phone, string? Phon
         ImportOutcome.DuplicateInFile => Text.Pick("건너뜀: 파일 안에서 중복된 번호", "Skipped: the number appears twice in the file"),
         ImportOutcome.AlreadyMember => Text.Pick("건너뜀: 이미 등록된 멤버", "Skipped: already a member"),
         ImportOutcome.NotMobile => Text.Pick("건너뜀: 휴대폰 번호가 아님", "Skipped: not a mobile number"),
-        _ => Text.Pick("건너뜀: 이름 또는 번호를 읽을 수 없음", "Skipped: name or number unreadable"),
+        _ => Unreadable switch
+        {
+            ImportUnreadable.NoName => Text.Pick("건너뜀: 이름이 없음", "Skipped: no name"),
+            ImportUnreadable.NameTooLong => Text.Pick("건너뜀: 이름이 50자를 넘음", "Skipped: the name is over 50 characters"),
+            ImportUnreadable.NameHasLink => Text.Pick("건너뜀: 이름에 인터넷 주소가 있음", "Skipped: the name holds a web address"),
+            ImportUnreadable.NoNumber => Text.Pick("건너뜀: 번호가 없음", "Skipped: no number"),
+            _ => Text.Pick($"건너뜀: 번호를 읽을 수 없음 ({Phone})", $"Skipped: the number cannot be read ({Phone})"),
+        },
     };
 }
 
@@ -103,13 +121,20 @@ public sealed class MemberRules(AppDbContext db, AuditLog audit, TimeProvider cl
             var name = (contact.Name ?? "").Trim();
             var raw = (contact.Phone ?? "").Trim();
             var number = KoreanPhone.Parse(raw);
+            var unreadable =
+                name.Length == 0 ? ImportUnreadable.NoName
+                : name.Length > 50 ? ImportUnreadable.NameTooLong
+                : SmsText.HasLink(name) ? ImportUnreadable.NameHasLink
+                : raw.Length == 0 ? ImportUnreadable.NoNumber
+                : number is null ? ImportUnreadable.NumberUnreadable
+                : ImportUnreadable.None;
             var outcome =
-                name.Length is 0 or > 50 || number is null || SmsText.HasLink(name) ? ImportOutcome.Malformed
-                : !number.Value.IsMobile ? ImportOutcome.NotMobile
+                unreadable != ImportUnreadable.None ? ImportOutcome.Malformed
+                : !number!.Value.IsMobile ? ImportOutcome.NotMobile
                 : existing.Contains(number.Value.E164) ? ImportOutcome.AlreadyMember
                 : !seen.Add(number.Value.E164) ? ImportOutcome.DuplicateInFile
                 : ImportOutcome.Add;
-            rows.Add(new ImportRow(contact.Line, name, outcome == ImportOutcome.Add ? number!.Value.E164 : raw, number?.Display, outcome));
+            rows.Add(new ImportRow(contact.Line, name, outcome == ImportOutcome.Add ? number!.Value.E164 : raw, number?.Display, outcome, unreadable));
         }
         return rows;
     }

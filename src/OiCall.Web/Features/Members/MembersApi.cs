@@ -65,14 +65,14 @@ public static class MembersApi
         api.MapPut("/{memberId:guid}/role", async (Guid memberId, SetRoleRequest body, Tenant tenant, MemberRules rules, CancellationToken ct) =>
             TypedResults.Ok(Response(await rules.SetRoleAsync(tenant.Membership, memberId, body.Role, ct))))
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("관리자설정 / 관리자 해제; the last admin cannot be released (409 last_admin).");
+            .WithSummary("관리자로 지정 / 관리자 해제; the last admin cannot be released (409 last_admin).");
 
         api.MapDelete("/{memberId:guid}", async (Guid memberId, Tenant tenant, MemberRules rules, CancellationToken ct) =>
         {
             await rules.DeleteAsync(tenant.Membership, memberId, ct);
             return TypedResults.NoContent();
         }).ProducesProblem(StatusCodes.Status409Conflict)
-          .WithSummary("멤버삭제; the last admin cannot be deleted (409 last_admin).");
+          .WithSummary("멤버 삭제; the last admin cannot be deleted (409 last_admin).");
     }
 
     private static async Task<ImportResponse> ImportAsync(MemberRules rules, Membership admin, IReadOnlyList<ContactRow> contacts, bool preview, CancellationToken ct)
