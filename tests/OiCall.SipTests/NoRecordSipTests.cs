@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using OiCall.Tests.Support;
+using OiCall.Web.Data;
 using OiCall.Web.Features.Retention;
 using OiCall.Web.Features.Telephony;
 using OiCall.Web.Infrastructure;
@@ -38,6 +40,25 @@ public sealed class NoRecordSipTests(ProductionLogEdgeFixture edge) : IClassFixt
         (forms.Length > 0 ? forms : Forms).SelectMany(form => new[] { (Encoding.UTF8, "UTF-8"), (Encoding.Unicode, "UTF-16") }
             .Where(e => bytes.AsSpan().IndexOf(e.Item1.GetBytes(form)) >= 0)
             .Select(e => $"{form} ({e.Item2}) in {what}"));
+
+    /// <summary>Every row of every table of the app's PostgreSQL database, each as PostgreSQL writes a row as text.</summary>
+    private static async Task<byte[]> PostgresRowsAsync(TestApp app)
+    {
+        await using var connection = new NpgsqlConnection(app.PostgresConnectionString);
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        var rows = new StringBuilder();
+        foreach (var table in tables)
+        {
+            await using var select = new NpgsqlCommand($"SELECT t::text FROM \"{table}\" t", connection);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) rows.AppendLine(reader.GetString(0));
+        }
+        return Encoding.UTF8.GetBytes(rows.ToString());
+    }
 
     [Fact]
     public async Task A_call_leaves_one_sealed_record_set_and_its_number_nowhere_in_the_services_files_pages_or_logs()
@@ -116,22 +137,23 @@ public sealed class NoRecordSipTests(ProductionLogEdgeFixture edge) : IClassFixt
                 shown.AppendLine(html);
             }
 
-            // Everything the service wrote: its data directory (databases with their WAL, keys, the edge's spool) and its log.
-            var found = new List<string>();
-            var searched = new List<string>();
+            // Everything the service wrote: its data directory (SQLite with its WAL, keys, the edge's spool
+            // and topos store), and on PostgreSQL every row of every table, as text.
+            var stores = new List<(string Name, byte[] Bytes)>();
             foreach (var file in Directory.EnumerateFiles(edge.App.DataDirectory, "*", SearchOption.AllDirectories))
             {
                 byte[] bytes;
                 try { bytes = await File.ReadAllBytesAsync(file); }
                 // The running edge's control socket and FIFO cannot be read as files (and hold nothing).
                 catch (IOException) when (new FileInfo(file).Length == 0) { continue; }
-                searched.Add(Path.GetRelativePath(edge.App.DataDirectory, file));
-                found.AddRange(FoundIn(searched[^1], bytes));
+                stores.Add((Path.GetRelativePath(edge.App.DataDirectory, file), bytes));
             }
-            Assert.Contains("oicall.db", searched);
+            var database = SipEdgeFixture.Provider == DatabaseProvider.Postgres ? "the PostgreSQL database" : "oicall.db";
+            if (SipEdgeFixture.Provider == DatabaseProvider.Postgres) stores.Add((database, await PostgresRowsAsync(edge.App)));
+            Assert.Contains(database, stores.Select(s => s.Name));
             // The same search finds what the service does keep: the company number the call showed.
-            var company = caller.CompanyE164[3..];
-            Assert.NotEmpty(searched.SelectMany(f => FoundIn(f, File.ReadAllBytes(Path.Combine(edge.App.DataDirectory, f)), company)));
+            Assert.Contains(stores, s => FoundIn(s.Name, s.Bytes, caller.CompanyE164[3..]).Any());
+            var found = stores.SelectMany(s => FoundIn(s.Name, s.Bytes)).ToList();
             found.AddRange(FoundIn("the API and pages", Encoding.UTF8.GetBytes(shown.ToString())));
             var serviceLog = edge.App.ServerLog.Text;
             found.AddRange(FoundIn("the service's log", Encoding.UTF8.GetBytes(serviceLog)));
