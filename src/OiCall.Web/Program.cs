@@ -28,6 +28,7 @@ builder.AddWebSecurity();
 var dataDirectory = new DataDirectory(builder.Configuration, builder.Environment);
 services.AddSingleton(dataDirectory);
 services.AddSingleton(TimeProvider.System);
+services.AddSingleton(LogPrivacy.For(builder.Environment, builder.Configuration));
 services.AddHttpContextAccessor();
 services.AddOiCallDatabase();
 services.AddOiCallSms(builder.Configuration, builder.Environment);

@@ -32,19 +32,6 @@ public static class KoreanPhone
         }
     }
 
-    /// <summary>True for premium-rate numbers (060…), which calls reach only where an operator allows them.</summary>
-    public static bool IsPremiumRate(string e164)
-    {
-        try
-        {
-            return Util.GetNumberType(Util.Parse(e164, "KR")) == PhoneNumberType.PREMIUM_RATE;
-        }
-        catch (NumberParseException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Only +82 10… numbers: what accounts and members log in and get codes with.</summary>
     public static KoreanNumber? ParseMobile(string? input) => Parse(input) is { IsMobile: true } n ? n : null;
 

@@ -205,6 +205,27 @@ public sealed partial class CallAuthorizationTests
         Assert.Equal(403, (await AuthorizeAsync(s.Edge, "suspended", s.Sip.Username, "0212345678")).Code);
     }
 
+    [Fact]
+    public async Task The_edge_is_given_the_dial_plans_E164_number_and_a_Korean_number_through_an_international_prefix_keeps_its_policy()
+    {
+        var s = await SetUpAsync();
+        await using var _ = s.App;
+        var operatorApi = await s.App.OperatorAsync();
+        await (await operatorApi.PutAsJsonAsync($"/api/v1/operator/businesses/{s.Business.Id}/call-policy",
+            new { allowInternational = true, allowPremium = false, callsSuspended = false })).ShouldBe(HttpStatusCode.OK);
+
+        var abroad = await AuthorizeAsync(s.Edge, "via-00700", s.Sip.Username, "00700-1-212-555-0100");
+        Assert.Equal((200, "+12125550100"), (abroad.Code, abroad.Destination));
+        await EndAsync(s.Edge, "via-00700", false, 0);
+        var premium = await AuthorizeAsync(s.Edge, "premium-via-001", s.Sip.Username, "001-82-60-700-1234");
+        Assert.Equal((403, "Premium-rate numbers barred"), (premium.Code, premium.Reason));
+        var satellite = await AuthorizeAsync(s.Edge, "satellite", s.Sip.Username, "+882 16 000 1234");
+        Assert.Equal((403, "International network numbers barred"), (satellite.Code, satellite.Reason));
+        Assert.Equal(404, (await AuthorizeAsync(s.Edge, "feature-code", s.Sip.Username, "*23#0212345678")).Code);
+        await using var db = s.App.Db();
+        Assert.Equal(1, await db.CallHolds.CountAsync());
+    }
+
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
     public async Task A_member_has_at_most_two_calls_at_once_unless_the_operator_says_otherwise(DatabaseProvider provider)
     {

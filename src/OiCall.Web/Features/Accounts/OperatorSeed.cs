@@ -43,6 +43,6 @@ public static class OperatorSeed
         });
         await db.SaveChangesAsync(ct);
         logger.LogWarning("Created operator account '{LoginId}' ({Phone}). Log in with this ID; the code goes to that phone (in Development: the log and /dev/outbox).",
-            loginId, phone.Value.Display);
+            loginId, scope.ServiceProvider.GetRequiredService<LogPrivacy>().Number(phone.Value.Display));
     }
 }

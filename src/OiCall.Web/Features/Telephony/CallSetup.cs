@@ -109,23 +109,11 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
             : CallerOnSqlite((SqliteAppDbContext)db, callId, username, recent, dayStart, ct);
     }
 
-    /// <summary>
-    /// Korean domestic numbers by default; premium-rate (060) and international only where the
-    /// operator allowed them. Returns the number in E.164, or the refusal.
-    /// </summary>
+    /// <summary>The dialled number in E.164 when the dial plan lets this business call it, else the refusal.</summary>
     private static (string? Destination, CallDecision? Refusal) Destination(string? dialled, Business business)
     {
-        var typed = (dialled ?? "").Trim();
-        var digits = new string(typed.Where(char.IsAsciiDigit).ToArray());
-        var international = typed.StartsWith('+') ? !digits.StartsWith("82", StringComparison.Ordinal) : digits.StartsWith("00", StringComparison.Ordinal);
-        if (international)
-        {
-            if (!business.AllowInternational) return (null, CallDecision.Refuse(403, "International calls barred"));
-            var e164 = "+" + (typed.StartsWith('+') ? digits : digits[2..].TrimStart('0'));
-            return e164.Length is >= 9 and <= 16 ? (e164, null) : (null, CallDecision.Refuse(404, "Invalid number"));
-        }
-        if (KoreanPhone.Parse(typed) is not { } number) return (null, CallDecision.Refuse(404, "Invalid number"));
-        if (KoreanPhone.IsPremiumRate(number.E164) && !business.AllowPremium) return (null, CallDecision.Refuse(403, "Premium-rate numbers barred"));
-        return (number.E164, null);
+        if (DialPlan.Classify(dialled) is not { } destination) return (null, DialPlan.NotANumber);
+        var refusal = DialPlan.Refusal(destination.Category, business.AllowInternational, business.AllowPremium);
+        return refusal is null ? (destination.E164, null) : (null, refusal);
     }
 }

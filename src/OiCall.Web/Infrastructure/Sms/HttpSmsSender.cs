@@ -9,7 +9,7 @@ namespace OiCall.Web.Infrastructure.Sms;
 /// <c>{"to":"+8210…","from":"…","text":"…"}</c> and <c>Authorization: Bearer {Sms:ApiKey}</c>.
 /// Any 2xx is delivery accepted.
 /// </summary>
-public sealed class HttpSmsSender(HttpClient http, IOptions<SmsOptions> options, ILogger<HttpSmsSender> logger) : ISmsSender
+public sealed class HttpSmsSender(HttpClient http, IOptions<SmsOptions> options, ILogger<HttpSmsSender> logger, LogPrivacy privacy) : ISmsSender
 {
     public async Task SendAsync(string toE164, string text, CancellationToken ct = default)
     {
@@ -24,7 +24,7 @@ public sealed class HttpSmsSender(HttpClient http, IOptions<SmsOptions> options,
             using var response = await http.SendAsync(request, ct);
             if (!response.IsSuccessStatusCode)
             {
-                logger.LogWarning("SMS gateway answered {Status} for a message to {To}", (int)response.StatusCode, KoreanPhone.Masked(toE164));
+                logger.LogWarning("SMS gateway answered {Status} for a message to {To}", (int)response.StatusCode, privacy.Number(toE164));
                 throw new SmsDeliveryException($"SMS gateway answered {(int)response.StatusCode}.");
             }
         }
