@@ -33,6 +33,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private int _nextIp;
     private bool _realServer;
+    private bool _secondInstance;
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
 
@@ -92,6 +93,19 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         var app = new TestApp(_provider, _settings, this);
         app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, _stoppedOnPort));
         app._realServer = true;
+        app.StartServer();
+        return app;
+    }
+
+    /// <summary>
+    /// Another instance of this real-server app on a port of its own, on the same data directory
+    /// (secrets, keys) and database: two web services in front of one edge. Disposing it keeps both.
+    /// </summary>
+    public TestApp SecondInstance()
+    {
+        if (!_realServer) throw new InvalidOperationException("Only a real server has a second instance.");
+        var app = new TestApp(_provider, _settings, this) { _secondInstance = true, _realServer = true };
+        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         app.StartServer();
         return app;
     }
@@ -186,7 +200,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         // Stopped to be started again: the data stays for the next instance, which deletes it.
-        if (_stoppedOnPort != 0) return;
+        if (_stoppedOnPort != 0 || _secondInstance) return;
         if (_postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();
