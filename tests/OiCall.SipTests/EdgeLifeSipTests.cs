@@ -126,40 +126,115 @@ public sealed class EdgeLifeSipTests
         }
     }
 
+    /// <summary>The web service as a process of its own, on the port, data and database of a stopped app, so that it can be killed.</summary>
+    private sealed class WebProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private WebProcess(Process process) => _process = process;
+
+        public static async Task<WebProcess> StartAsync(TestApp stopped, Uri root, string edgeSecret, SipEdgeProcess edge)
+        {
+            var linked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnLine(string line)
+            {
+                if (line.Contains("control plane authenticated", StringComparison.Ordinal)) linked.TrySetResult();
+            }
+            edge.Line += OnLine;
+            var output = new DirectoryInfo(AppContext.BaseDirectory);   // …/bin/Release/net10.0/
+            var web = Path.Combine(SipEdgeFixture.RepositoryRoot(), "src", "OiCall.Web", "bin", output.Parent!.Name, output.Name, "OiCall.Web.dll");
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+            foreach (var argument in new[] { web, $"--urls={root.GetLeftPart(UriPartial.Authority)}", $"--contentRoot={Path.Combine(SipEdgeFixture.RepositoryRoot(), "src", "OiCall.Web")}" }
+                         .Concat(stopped.Configuration().Select(s => $"--{s.Key}={s.Value}")))
+                start.ArgumentList.Add(argument);
+            var process = new WebProcess(Process.Start(start) ?? throw new InvalidOperationException("The web service did not start."));
+            process._process.OutputDataReceived += (_, _) => { };
+            process._process.ErrorDataReceived += (_, _) => { };
+            process._process.BeginOutputReadLine();
+            process._process.BeginErrorReadLine();
+            try
+            {
+                await linked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                using var client = new HttpClient { BaseAddress = root };
+                client.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, edgeSecret);
+                await SipEdgeFixture.WarmUpAsync(client);
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+            finally
+            {
+                edge.Line -= OnLine;
+            }
+            return process;
+        }
+
+        /// <summary>SIGKILL: no shutdown of any kind.</summary>
+        public async Task KillAsync()
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited) await KillAsync();
+            _process.Dispose();
+        }
+    }
+
     /// <summary>
-    /// A call answered while the web service runs; the service stops (a deploy) 1 s into it. The
-    /// edge alone cuts the call at its grant on both legs, refuses a new call at once (503), keeps
-    /// the member's registration, and the call is billed once, for its real duration, when the
-    /// service is back: either after the cut (the end waited in the edge's spool), or before it,
-    /// with the hold's expiry passed meanwhile (the edge tells the service it still has the call,
-    /// so the hold is kept, not released, until the end settles it).
+    /// A call answered while the web service runs; the service stops 1 s into it: gracefully (a
+    /// deploy) or killed (SIGKILL, the service as a process of its own). The edge alone cuts the
+    /// call at its grant on both legs, refuses a new call at once (503), keeps the member's
+    /// registration, and the call is billed once, for its real duration, when the service is back:
+    /// either after the cut (the end waited in the edge's spool), or before it, with the hold's
+    /// expiry passed meanwhile (the edge tells the service it still has the call, so the hold is
+    /// kept, not released, until the end settles it).
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_restart_of_the_web_service_mid_call_leaves_the_call_cut_at_its_grant_and_billed_once_for_its_real_duration(bool backBeforeTheCut)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task A_restart_of_the_web_service_mid_call_leaves_the_call_cut_at_its_grant_and_billed_once_for_its_real_duration(bool backBeforeTheCut, bool killed)
     {
         SipEdgeFixture.RequireTools();
-        const long Grant = 15;
+        // Back before the cut: room for the restart and the edge's next full round (every 10 s),
+        // below the 20 s the scenario waits for its BYE.
+        long Grant = backBeforeTheCut ? 18 : 15;
         int edgePort = Sipp.FreeUdpPort(), trunkPort = Sipp.FreeUdpPort();
         var app = await TestApp.StartAsync(SipEdgeFixture.Provider, Settings(edgePort, trunkPort, Grant), realServer: true);
         SipEdgeProcess? edge = null;
+        WebProcess? web = null;
         try
         {
             edge = await EdgeOfAsync(app);
             await SipEdgeFixture.WarmUpAsync(app);
             var caller = await SipEdgeFixture.CallerAsync(app, Wallet);
             await RegisterAsync(edgePort, caller, edge);
+            if (killed)
+            {
+                // The same service, run as a process of its own (it reuses the edge) so that it can be killed.
+                var root = app.RootUri;
+                var secret = TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>());
+                await app.StopAsync();
+                web = await WebProcess.StartAsync(app, root, secret, edge);
+            }
 
             await using var carrier = Sipp.Carrier(trunkPort);
-            await using var member = Sipp.Member("member_call_cut.xml", edgePort, caller.Sip.Username, caller.Sip.Password!);
+            // sipp's own limit (the last -timeout counts) beyond the longest grant here.
+            await using var member = Sipp.Member("member_call_cut.xml", edgePort, caller.Sip.Username, caller.Sip.Password!, extra: ["-timeout", "45s"]);
             var answered = await EventuallyAsync(() => Task.FromResult(carrier.Received().Any(m => m.StartsWith("ACK ", StringComparison.Ordinal))), a => a, TimeSpan.FromSeconds(10));
             Assert.True(answered, member.Log() + carrier.Log() + edge.RecentLog);
             var callId = member.Messages().First().CallId;
             await Task.Delay(1000);
 
-            // The deploy: the web service stops.
-            await app.StopAsync();
+            // The deploy (or the crash): the web service stops.
+            if (web is not null) await web.KillAsync();
+            else await app.StopAsync();
 
             // A call in the gap is refused at once.
             await using (var refused = Sipp.Member("member_call.xml", edgePort, caller.Sip.Username, caller.Sip.Password!))
@@ -184,7 +259,7 @@ public sealed class EdgeLifeSipTests
                 {
                     await using var db = app.Db();
                     return await db.CallHolds.AsNoTracking().SingleAsync(h => h.CallId == callId);
-                }, h => h.ExpiresAt > now, TimeSpan.FromSeconds(5));
+                }, h => h.ExpiresAt > now, TimeSpan.FromSeconds(12));
                 Assert.True(kept.ExpiresAt > now, $"hold not kept (expires {kept.ExpiresAt:O}, now {now:O})\n" + edge.RecentLog);
                 using (var scope = app.Services.CreateScope())
                     Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ICallStore>().ExpireHoldsAsync(now, CancellationToken.None));
@@ -234,6 +309,7 @@ public sealed class EdgeLifeSipTests
         }
         finally
         {
+            if (web is not null) await web.DisposeAsync();
             await app.DisposeAsync();
             if (edge is not null) await edge.DisposeAsync();
         }

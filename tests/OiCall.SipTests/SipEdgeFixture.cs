@@ -110,6 +110,12 @@ public class SipEdgeFixture : IAsyncLifetime
     {
         var client = app.Client();
         client.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()));
+        await WarmUpAsync(client);
+    }
+
+    /// <summary>The same through a client of the service (its base address and the edge secret header set).</summary>
+    public static async Task WarmUpAsync(HttpClient client)
+    {
         for (var i = 0; i < 3; i++)
         {
             await client.GetAsync("/telephony/v1/credentials/oc00000000");

@@ -115,18 +115,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("Data:Directory", _dataDirectory);
-        builder.UseSetting("Database:Provider", _provider.ToString());
-        if (_provider == DatabaseProvider.Postgres) builder.UseSetting("Database:ConnectionString", PostgresConnectionString);
-        builder.UseSetting("Sms:Provider", "Development");
-        builder.UseSetting("Operator:LoginId", "operator");
-        builder.UseSetting("Operator:Phone", "010-9999-0000");
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
-        builder.UseSetting("Housekeeping:Enabled", "false");
-        builder.UseSetting("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey));
-        builder.UseSetting("Retention:KeyId", RetentionKeyId);
-        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        foreach (var (key, value) in Configuration()) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors).AddProvider(ServerLog));
         builder.ConfigureTestServices(services =>
         {
@@ -134,6 +123,30 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<IStartupFilter, TestClientAddress>();
         });
+    }
+
+    /// <summary>
+    /// The configuration this app runs with (in Development), also for running the service as a
+    /// process of its own on the same data and database (<c>--key=value</c> each).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string?>> Configuration()
+    {
+        var settings = new List<KeyValuePair<string, string?>>
+        {
+            new("Data:Directory", _dataDirectory),
+            new("Database:Provider", _provider.ToString()),
+            new("Sms:Provider", "Development"),
+            new("Operator:LoginId", "operator"),
+            new("Operator:Phone", "010-9999-0000"),
+            new("Logging:LogLevel:Default", "Warning"),
+            // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
+            new("Housekeeping:Enabled", "false"),
+            new("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey)),
+            new("Retention:KeyId", RetentionKeyId),
+        };
+        if (_provider == DatabaseProvider.Postgres) settings.Add(new("Database:ConnectionString", PostgresConnectionString));
+        settings.AddRange(_settings);
+        return settings;
     }
 
     /// <summary>Errors the server logged (unhandled exceptions among them), for tests to show when they fail.</summary>
