@@ -44,6 +44,8 @@ await using var app = await TestApp.StartAsync(DatabaseProvider.Postgres, settin
 var host = app.Services.GetRequiredService<SipEdgeHost>();
 await host.Ready.WaitAsync(TimeSpan.FromSeconds(20));
 var fullEdge = host.Edge ?? throw new InvalidOperationException("The service did not start its SIP edge.");
+// The service's edge outlives it: stopped (by PID) when the benchmark ends, before the service.
+await using var ownedEdge = fullEdge;
 var authUs = new ConcurrentQueue<int>();
 var recording = false;
 var resumeUs = new ConcurrentQueue<int>();

@@ -17,7 +17,10 @@ using OiCall.Web.Infrastructure;
 using OiCall.Web.Infrastructure.Sms;
 using Scalar.AspNetCore;
 
-var builder = WebApplication.CreateBuilder(args);
+// `OiCall.Web sip-edge-env [--Sip:… …]` prints the environment file of a SIP edge running on its own
+// (deploy/systemd/oicall-edge.service) from this service's configuration, and exits.
+var printEdgeEnvironment = args is ["sip-edge-env", ..];
+var builder = WebApplication.CreateBuilder(printEdgeEnvironment ? args[1..] : args);
 var services = builder.Services;
 
 // The app runs from its build output as well as from `dotnet run`; either way serve the static assets.
@@ -111,6 +114,15 @@ services.Configure<JsonOptions>(options => options.SerializerOptions.Converters.
 services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
 
 var app = builder.Build();
+
+if (printEdgeEnvironment)
+{
+    var edgeHost = app.Services.GetRequiredService<OiCall.Web.Infrastructure.SipEdge.SipEdgeHost>();
+    var sipOptions = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SipOptions>>().Value;
+    if (sipOptions.ControlPlaneUrl is null) throw new InvalidOperationException("Set Sip:ControlPlaneUrl: how the edge reaches this service's /telephony/v1.");
+    Console.Write(OiCall.Web.Infrastructure.SipEdge.SipEdgeHost.EnvironmentFile(edgeHost.Settings(sipOptions)));
+    return;
+}
 
 await DatabaseSetup.MigrateAsync(app.Services);
 await OperatorSeed.EnsureOperatorAsync(app.Services);

@@ -25,7 +25,7 @@ public sealed record Caller(Person Owner, BusinessDto Business, MemberDto Member
 
 /// <summary>
 /// The service on a real 127.0.0.1 port with Sip:Enabled, so it starts the project's Kamailio
-/// itself (deploy/kamailio) on a free port, with the carrier trunk pointed at a port the tests'
+/// itself (deploy/kamailio, detached: the fixture stops it) on a free port, with the carrier trunk pointed at a port the tests'
 /// sipp UAS takes. SQLite, or PostgreSQL when OICALL_TEST_POSTGRES is set.
 /// </summary>
 public class SipEdgeFixture : IAsyncLifetime
@@ -97,7 +97,7 @@ public class SipEdgeFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        // The app stops its Kamailio (by PID) when it stops; make sure of it.
+        // The app's edge outlives it (as a development edge does): stopped here, by PID.
         if (App is not null) await App.DisposeAsync();
         if (Edge is not null) await Edge.DisposeAsync();
     }
@@ -110,6 +110,12 @@ public class SipEdgeFixture : IAsyncLifetime
     {
         var client = app.Client();
         client.DefaultRequestHeaders.Add(TelephonyApi.SecretHeader, TelephonyApi.EdgeSecret(app.Services.GetRequiredService<ServerSecrets>()));
+        await WarmUpAsync(client);
+    }
+
+    /// <summary>The same through a client of the service (its base address and the edge secret header set).</summary>
+    public static async Task WarmUpAsync(HttpClient client)
+    {
         for (var i = 0; i < 3; i++)
         {
             await client.GetAsync("/telephony/v1/credentials/oc00000000");

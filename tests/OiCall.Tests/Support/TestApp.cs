@@ -33,6 +33,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private int _nextIp;
     private bool _realServer;
+    private bool _secondInstance;
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
 
@@ -96,23 +97,25 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
         return app;
     }
 
+    /// <summary>
+    /// Another instance of this real-server app on a port of its own, on the same data directory
+    /// (secrets, keys) and database: two web services in front of one edge. Disposing it keeps both.
+    /// </summary>
+    public TestApp SecondInstance()
+    {
+        if (!_realServer) throw new InvalidOperationException("Only a real server has a second instance.");
+        var app = new TestApp(_provider, _settings, this) { _secondInstance = true, _realServer = true };
+        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        app.StartServer();
+        return app;
+    }
+
     public string PostgresConnectionString => new NpgsqlConnectionStringBuilder(PostgresServer) { Database = _postgresDatabase }.ConnectionString;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("Data:Directory", _dataDirectory);
-        builder.UseSetting("Database:Provider", _provider.ToString());
-        if (_provider == DatabaseProvider.Postgres) builder.UseSetting("Database:ConnectionString", PostgresConnectionString);
-        builder.UseSetting("Sms:Provider", "Development");
-        builder.UseSetting("Operator:LoginId", "operator");
-        builder.UseSetting("Operator:Phone", "010-9999-0000");
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
-        builder.UseSetting("Housekeeping:Enabled", "false");
-        builder.UseSetting("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey));
-        builder.UseSetting("Retention:KeyId", RetentionKeyId);
-        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        foreach (var (key, value) in Configuration()) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors).AddProvider(ServerLog));
         builder.ConfigureTestServices(services =>
         {
@@ -120,6 +123,30 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<IStartupFilter, TestClientAddress>();
         });
+    }
+
+    /// <summary>
+    /// The configuration this app runs with (in Development), also for running the service as a
+    /// process of its own on the same data and database (<c>--key=value</c> each).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string?>> Configuration()
+    {
+        var settings = new List<KeyValuePair<string, string?>>
+        {
+            new("Data:Directory", _dataDirectory),
+            new("Database:Provider", _provider.ToString()),
+            new("Sms:Provider", "Development"),
+            new("Operator:LoginId", "operator"),
+            new("Operator:Phone", "010-9999-0000"),
+            new("Logging:LogLevel:Default", "Warning"),
+            // Tests drive the clock; the background rounds would race them. Tests of housekeeping call it directly.
+            new("Housekeeping:Enabled", "false"),
+            new("Retention:PublicKey", Convert.ToBase64String(RetentionPublicKey)),
+            new("Retention:KeyId", RetentionKeyId),
+        };
+        if (_provider == DatabaseProvider.Postgres) settings.Add(new("Database:ConnectionString", PostgresConnectionString));
+        settings.AddRange(_settings);
+        return settings;
     }
 
     /// <summary>Errors the server logged (unhandled exceptions among them), for tests to show when they fail.</summary>
@@ -186,7 +213,7 @@ public sealed partial class TestApp : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         // Stopped to be started again: the data stays for the next instance, which deletes it.
-        if (_stoppedOnPort != 0) return;
+        if (_stoppedOnPort != 0 || _secondInstance) return;
         if (_postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();

@@ -249,6 +249,18 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     internal async Task<long?> SettleInTransactionAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct) =>
         await ResolveAsync(callId, HoldState.Settled, spokenSeconds, now, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, now, ct);
 
+    /// <summary>
+    /// Reconciliation with an edge: holds of calls it says it still has (a live dialog, or an end
+    /// waiting in its spool) are not due to expire while it keeps saying so (every few seconds); each
+    /// is settled by its end when that comes. Moves no time. Returns how many holds were kept.
+    /// </summary>
+    public Task<int> KeepHoldsAsync(IReadOnlyCollection<string> callIds, DateTime now, CancellationToken ct)
+    {
+        var until = now + CallHold.Grace;
+        return db.CallHolds.Where(h => h.State == HoldState.Held && callIds.Contains(h.CallId) && h.ExpiresAt < until)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.ExpiresAt, until), ct);
+    }
+
     /// <summary>A hold whose end never came gives everything back, inside the caller's transaction. False when it was no longer held.</summary>
     internal async Task<bool> ExpireInTransactionAsync(string callId, DateTime now, CancellationToken ct) =>
         await ResolveAsync(callId, HoldState.Expired, 0, now, ct) is not null;

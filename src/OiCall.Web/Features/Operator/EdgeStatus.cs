@@ -19,10 +19,12 @@ public sealed record EdgeView(bool Running, string? Problem, IReadOnlyList<EdgeD
 {
     /// <summary>Call-end reports the edge stopped retrying: their calls are not settled until the control plane takes them.</summary>
     public IReadOnlyList<ParkedEnd> ParkedEnds { get; init; } = [];
+    /// <summary>Every edge this service answers (its own and those of Sip:Edges): the link, and what the edge last said of itself over it.</summary>
+    public IReadOnlyList<Telephony.EdgeLinkState> Links { get; init; } = [];
 }
 
 /// <summary>운영자 콘솔 → SIP 서버: registered devices per business and calls in progress, read from Kamailio over RPC.</summary>
-public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider clock, AuditLog audit, ILogger<EdgeStatus> logger)
+public sealed class EdgeStatus(SipEdgeHost host, Telephony.EdgeLinks links, AppDbContext db, TimeProvider clock, AuditLog audit, ILogger<EdgeStatus> logger)
 {
     /// <summary>
     /// Lifts a ban before it expires (an office behind one NAT address, banned for one bad app,
@@ -67,7 +69,8 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
 
     public async Task<EdgeView> ReadAsync(CancellationToken ct = default)
     {
-        if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], [], []);
+        // Edges running on their own (Sip:Edges) are seen through their links only.
+        if (host.Edge is not { HasExited: false } edge) return new EdgeView(false, "SIP edge not running", [], [], []) { Links = links.All };
         var parked = SipEdgeProcess.ParkedEnds(edge.Settings.RuntimeDirectory);
         JsonElement registrations, dialogs, bans;
         try
@@ -78,7 +81,7 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         }
         catch (EdgeRpcException e)
         {
-            return new EdgeView(true, e.Message, [], [], []) { ParkedEnds = parked };
+            return new EdgeView(true, e.Message, [], [], []) { ParkedEnds = parked, Links = links.All };
         }
 
         var contacts = Contacts(registrations, clock.GetUtcNow().UtcDateTime).ToList();
@@ -105,7 +108,7 @@ public sealed class EdgeStatus(SipEdgeHost host, AppDbContext db, TimeProvider c
         var known = calls.Select(c => records.GetValueOrDefault(c.CallId) is { } r
             ? c with { BusinessId = r.BusinessId, BusinessName = r.Business, MemberName = r.Member, Direction = r.Direction.ToString() }
             : c).ToList();
-        return new EdgeView(true, null, devices, known, Bans(bans).OrderBy(b => b.Address, StringComparer.Ordinal).ToList()) { ParkedEnds = parked };
+        return new EdgeView(true, null, devices, known, Bans(bans).OrderBy(b => b.Address, StringComparer.Ordinal).ToList()) { ParkedEnds = parked, Links = links.All };
     }
 
     // htable.dump: [{"entry":…,"slot":[{"name":"127.0.0.9","value":"flood",…}]}] — slots with entries only.

@@ -29,37 +29,49 @@ public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? Cal
 /// Any local process can connect to that port, or take it before the edge does: both ends prove
 /// they know the edge secret first (<see cref="EvapiLink"/>), and every answer is signed.
 /// </summary>
-public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetrics metrics, ServerSecrets secrets, ILogger<EvapiAuthorizer> logger)
+public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetrics metrics, ServerSecrets secrets, EdgeLinks links, TimeProvider clock, ILogger<EvapiAuthorizer> logger)
 {
     private const int MaxConcurrent = 64;
     private const int MaxMessage = 64 * 1024;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100), LastRetry = TimeSpan.FromSeconds(2);
 
     /// <summary>Serves the edge at 127.0.0.1:port until ct is cancelled, reconnecting whenever the connection drops.</summary>
-    public async Task RunAsync(int port, CancellationToken ct)
+    public Task RunAsync(int port, CancellationToken ct) => RunAsync("127.0.0.1", port, ct);
+
+    /// <summary>Serves the edge whose evapi listens at host:port until ct is cancelled, reconnecting whenever the connection drops.</summary>
+    public async Task RunAsync(string host, int port, CancellationToken ct)
     {
+        var address = $"{host}:{port}";
+        links.Expect(address);
         var retry = FirstRetry;
         while (!ct.IsCancellationRequested)
         {
+            var authenticated = false;
             try
             {
                 using var client = new TcpClient { NoDelay = true };
-                await client.ConnectAsync(IPAddress.Loopback, port, ct);
+                await client.ConnectAsync(host, port, ct);
                 var stream = client.GetStream();
                 var link = await EvapiLink.OpenAsync(stream, TelephonyApi.EdgeSecret(secrets), ct);
-                logger.LogInformation("Answering the SIP edge's authorizations on 127.0.0.1:{Port}", port);
+                authenticated = true;
+                links.Connected(address);
+                logger.LogInformation("Answering the SIP edge's authorizations on {Address}", address);
                 retry = FirstRetry;
-                await ServeAsync(stream, link, ct);
+                await ServeAsync(stream, link, address, ct);
                 logger.LogWarning("The SIP edge closed the authorization connection");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (EvapiLink.NotTheEdgeException e)
             {
-                logger.LogWarning("Not answering 127.0.0.1:{Port}: {Error}", port, e.Message);
+                logger.LogWarning("Not answering {Address}: {Error}", address, e.Message);
             }
             catch (Exception e) when (e is SocketException or IOException or InvalidDataException)
             {
                 logger.LogDebug("SIP edge authorization connection: {Error}", e.Message);
+            }
+            finally
+            {
+                if (authenticated) links.Disconnected(address);
             }
             try { await Task.Delay(retry, ct); }
             catch (OperationCanceledException) { return; }
@@ -67,8 +79,9 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
         }
     }
 
-    private async Task ServeAsync(Stream stream, EvapiLink link, CancellationToken ct)
+    private async Task ServeAsync(Stream stream, EvapiLink link, string address, CancellationToken ct)
     {
+        var keeps = new List<string>();
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var answers = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
         var writing = WriteAsync(stream, answers.Reader, connection.Token);
@@ -82,7 +95,9 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
                 var buffer = read.Buffer;
                 while (TryReadNetstring(ref buffer, out var payload))
                 {
-                    var request = JsonSerializer.Deserialize<EdgeAuthorizationRequest>(payload, JsonSerializerOptions.Web);
+                    using var message = JsonDocument.Parse(payload);
+                    if (EdgeReport(message.RootElement, address, keeps)) continue;
+                    var request = message.RootElement.Deserialize<EdgeAuthorizationRequest>(JsonSerializerOptions.Web);
                     if (request is null) continue;
                     var received = Stopwatch.GetTimestamp();
                     await slots.WaitAsync(connection.Token);
@@ -102,6 +117,45 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
             await connection.CancelAsync();
             try { await writing; } catch (Exception e) when (e is OperationCanceledException or IOException or SocketException) { }
             await reader.CompleteAsync();
+        }
+    }
+
+    /// <summary>
+    /// The edge's own round (state.cfg): {"keep":Call-ID} for each call it still has, then
+    /// {"state":{…}}, which keeps those calls' holds and records the edge's state. False for anything else.
+    /// </summary>
+    private bool EdgeReport(JsonElement message, string address, List<string> keeps)
+    {
+        if (message.ValueKind != JsonValueKind.Object) return false;
+        if (message.TryGetProperty("keep", out var keep))
+        {
+            if (keep.ValueKind == JsonValueKind.String && keep.GetString() is { } callId && SipLimits.IsCallId(callId) && keeps.Count < 1000) keeps.Add(callId);
+            return true;
+        }
+        if (!message.TryGetProperty("state", out var state)) return false;
+        int Number(string name) => state.TryGetProperty(name, out var n) && n.TryGetInt32(out var value) ? value : 0;
+        var upSince = state.TryGetProperty("upSince", out var up) && up.TryGetInt64(out var seconds) ? DateTime.UnixEpoch.AddSeconds(seconds) : DateTime.UnixEpoch;
+        links.Reported(address, upSince, Number("calls"), Number("spooled"), Number("parked"));
+        if (keeps.Count > 0)
+        {
+            _ = KeepHoldsAsync([.. keeps]);
+            keeps.Clear();
+        }
+        return true;
+    }
+
+    private async Task KeepHoldsAsync(IReadOnlyCollection<string> callIds)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var kept = await scope.ServiceProvider.GetRequiredService<Ledger.LedgerService>().KeepHoldsAsync(callIds, clock.GetUtcNow().UtcDateTime, CancellationToken.None);
+            if (kept > 0) logger.LogInformation("Kept {Kept} holds of calls the SIP edge still has", kept);
+        }
+        catch (Exception e)
+        {
+            // The next round (seconds later) tries again.
+            logger.LogWarning(e, "Holds of calls the SIP edge still has were not kept");
         }
     }
 
@@ -257,12 +311,27 @@ public sealed class EvapiLink
     }
 }
 
-/// <summary>Runs the <see cref="EvapiAuthorizer"/> against this app's own SIP edge once it has started.</summary>
-public sealed class EdgeAuthorizationLink(SipEdgeHost host, EvapiAuthorizer authorizer) : BackgroundService
+/// <summary>
+/// Runs the <see cref="EvapiAuthorizer"/> against each edge this service answers: those of Sip:Edges
+/// (running on their own) and the development edge once it has started.
+/// </summary>
+public sealed class EdgeAuthorizationLink(SipEdgeHost host, EvapiAuthorizer authorizer, Microsoft.Extensions.Options.IOptions<SipOptions> sip) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var links = sip.Value.Edges.Select(address => EvapiAddress(address) is var (host, port)
+            ? authorizer.RunAsync(host, port, stoppingToken)
+            : throw new InvalidOperationException($"Sip:Edges: \"{address}\" is not host:port.")).ToList();
         await host.Ready.WaitAsync(stoppingToken);
-        if (host.Edge is { } edge) await authorizer.RunAsync(edge.Settings.EvapiPort, stoppingToken);
+        if (host.Edge is { } edge) links.Add(authorizer.RunAsync(edge.Settings.EvapiPort, stoppingToken));
+        await Task.WhenAll(links);
+    }
+
+    /// <summary>"host:port" (an IPv6 host in brackets), or null.</summary>
+    public static (string Host, int Port)? EvapiAddress(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535) return null;
+        return (address[..colon].Trim('[', ']'), port);
     }
 }

@@ -7,8 +7,17 @@ namespace OiCall.Web.Features.Telephony;
 /// </summary>
 public sealed class SipOptions
 {
-    /// <summary>Start the project's Kamailio edge with the service.</summary>
+    /// <summary>
+    /// Development: find or start the project's Kamailio edge (detached: it outlives the service and
+    /// is reused by its next start). A production edge is a service of its own (deploy/systemd), and
+    /// the web service only connects to it (<see cref="Edges"/>).
+    /// </summary>
     public bool Enabled { get; set; }
+    /// <summary>
+    /// The evapi addresses ("127.0.0.1:5090") of edges running on their own that this service answers
+    /// and watches; it starts none of them. Each edge's EvapiPort (its Sip:EvapiPort) is the port here.
+    /// </summary>
+    public List<string> Edges { get; set; } = [];
     /// <summary>The SIP domain and digest realm members' apps use (HA1 is computed with it).</summary>
     public string Domain { get; set; } = "127.0.0.1";
     /// <summary>The UDP port members' apps connect to, where the edge listens.</summary>

@@ -7,9 +7,11 @@ using OiCall.Web.Features.Telephony;
 namespace OiCall.Web.Infrastructure.SipEdge;
 
 /// <summary>
-/// Owns the SIP edge when Sip:Enabled is set: starts Kamailio once the app listens (it needs the
-/// app's address) and stops it by PID when the app stops. Without Kamailio installed it says so in
-/// one line and the web app runs on.
+/// The development edge when Sip:Enabled is set: once the app listens (the edge needs the app's
+/// address) it finds the edge a previous start left running, or starts a detached one
+/// (<see cref="SipEdgeProcess.StartOrReuseAsync"/>). The edge outlives the app, as a production edge
+/// (its own systemd service) does: calls in progress go on and are cut at their grant while the app
+/// restarts. Without Kamailio installed it says so in one line and the web app runs on.
 /// </summary>
 public sealed class SipEdgeHost(
     IOptions<SipOptions> sip, IServer server, IHostApplicationLifetime lifetime, ServerSecrets secrets,
@@ -39,7 +41,7 @@ public sealed class SipEdgeHost(
         {
             try
             {
-                Edge = await SipEdgeProcess.StartAsync(Settings(options), logger, lifetime.ApplicationStopping);
+                Edge = await SipEdgeProcess.StartOrReuseAsync(Settings(options), logger, lifetime.ApplicationStopping);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -53,30 +55,34 @@ public sealed class SipEdgeHost(
         return Task.CompletedTask;
     }
 
+    /// <summary>The edge keeps running: only the app stops.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _started.DisposeAsync();
         if (_starting is not null) await _starting;
-        if (Edge is { } edge) await edge.StopAsync();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Edge is { } edge) await edge.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private SipEdgeSettings Settings(SipOptions options) => new()
+    /// <summary>The development edge's settings, from this app's configuration and address.</summary>
+    public SipEdgeSettings Settings(SipOptions options) => Settings(options, OwnAddress, secrets, dataDirectory, environment.ContentRootPath);
+
+    /// <summary>
+    /// What an edge is started with, from the web service's configuration: the one place the
+    /// systemd environment file (<see cref="EnvironmentFile"/>) and the development edge get it from.
+    /// </summary>
+    public static SipEdgeSettings Settings(SipOptions options, Func<string> ownAddress, ServerSecrets secrets, DataDirectory dataDirectory, string contentRoot) => new()
     {
         Sip = options,
-        ControlPlaneUrl = options.ControlPlaneUrl ?? OwnAddress() + "/telephony/v1",
+        ControlPlaneUrl = options.ControlPlaneUrl ?? ownAddress() + "/telephony/v1",
         EdgeSecret = TelephonyApi.EdgeSecret(secrets),
-        ConfigPath = options.ConfigPath is { } configured ? Path.GetFullPath(configured, environment.ContentRootPath) : DefaultConfigPath(environment.ContentRootPath),
+        ConfigPath = options.ConfigPath is { } configured ? Path.GetFullPath(configured, contentRoot) : DefaultConfigPath(contentRoot),
         RuntimeDirectory = Path.Combine(dataDirectory.Path, "sip-edge"),
         EvapiPort = options.EvapiPort,
     };
 
     /// <summary>The app's own http address as the edge reaches it (wildcards become loopback).</summary>
-    private string OwnAddress()
+    public string OwnAddress()
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
@@ -84,6 +90,35 @@ public sealed class SipEdgeHost(
         var uri = new UriBuilder(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://0.0.0.0", "://127.0.0.1"));
         if (uri.Host == "localhost") uri.Host = "127.0.0.1";
         return uri.Uri.GetLeftPart(UriPartial.Authority);
+    }
+
+    /// <summary>
+    /// The environment file of deploy/systemd/oicall-edge.service: the edge's defines (every -A of
+    /// <see cref="SipEdgeProcess.Arguments"/>), its configuration file and the secret with its HMAC
+    /// pads. Needs Sip:ControlPlaneUrl and a fixed Sip:EvapiPort (a service has no free port to pick).
+    /// </summary>
+    public static string EnvironmentFile(SipEdgeSettings settings)
+    {
+        if (settings.EvapiPort <= 0) throw new InvalidOperationException("Sip:EvapiPort must be set for an edge of its own.");
+        var arguments = SipEdgeProcess.Arguments(settings);
+        var defines = new List<string>();
+        for (var i = 0; i < arguments.Count; i++)
+            if (arguments[i] == "-A") defines.Add("-A " + arguments[++i]);
+        // systemd splits an unquoted $VARIABLE at whitespace: no value may contain any. Its
+        // environment files take quotes away unless escaped; the defines' own quotes must stay.
+        if (defines.Any(d => d[3..].Any(char.IsWhiteSpace))) throw new InvalidOperationException("SIP edge settings for systemd may not contain whitespace.");
+        var (inner, outer) = OiCall.Web.Features.Telephony.EvapiLink.Pads(settings.EdgeSecret);
+        return $"""
+            # The SIP edge's environment (deploy/systemd/oicall-edge.service), produced from the web
+            # service's configuration by `OiCall.Web sip-edge-env`: change the configuration, not this file.
+            # It holds the edge secret: owner root, readable by the edge's user only (0640, group oicall-edge).
+            OICALL_EDGE_CONFIG={settings.ConfigPath}
+            OICALL_EDGE_DEFINES={string.Join(' ', defines).Replace("\"", "\\\"")}
+            OICALL_EDGE_SECRET={settings.EdgeSecret}
+            OICALL_EVAPI_IPAD={inner}
+            OICALL_EVAPI_OPAD={outer}
+
+            """;
     }
 
     /// <summary>deploy/kamailio/kamailio.cfg in the nearest folder above the content root (the repository).</summary>
@@ -104,6 +139,7 @@ public static class SipEdgeRegistration
     public static IServiceCollection AddSipEdge(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<SipEdgeHost>();
+        services.AddSingleton<EdgeLinks>();
         services.AddHostedService(provider => provider.GetRequiredService<SipEdgeHost>());
         // Started after the edge host: it waits for the edge, then answers its authorizations.
         services.AddHostedService<EdgeAuthorizationLink>();

@@ -34,8 +34,10 @@ public sealed record SipEdgeSettings
 public sealed record ParkedEnd(string CallId, string Endpoint, int LastAnswer, DateTime ParkedAt);
 
 /// <summary>
-/// One Kamailio child process, started in the foreground (-DD -E) with the project's configuration
-/// and stopped by its PID (SIGTERM, then kill if it lingers).
+/// One Kamailio process, in the foreground (-DD -E) with the project's configuration, stopped by its
+/// PID (SIGTERM, then kill if it lingers). Either a child whose log comes through pipes (tests that
+/// start and kill edges themselves), or detached (<see cref="StartOrReuseAsync"/>, development): in
+/// its own session with its log in a file of the run directory, so it outlives the web service.
 /// </summary>
 public sealed class SipEdgeProcess : IAsyncDisposable
 {
@@ -43,6 +45,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly LinkedList<string> _recent = new();
     private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _tailing = new();
     private int _stopped;
 
     private SipEdgeProcess(Process process, SipEdgeSettings settings, ILogger logger)
@@ -78,31 +81,34 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Starts Kamailio and waits until it answers an OPTIONS on its port (or fails).</summary>
-    public static async Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default)
+    /// <summary>Starts Kamailio as a child and waits until it answers an OPTIONS on its port (or fails).</summary>
+    public static Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default) =>
+        StartAsync(Resolved(settings), logger, detached: false, ct);
+
+    private static async Task<SipEdgeProcess> StartAsync(SipEdgeSettings settings, ILogger logger, bool detached, CancellationToken ct)
     {
-        var executable = FindKamailio(settings.Sip.KamailioPath)
-            ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.Sip.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
-        settings = settings with
-        {
-            ConfigPath = Path.GetFullPath(settings.ConfigPath),
-            EvapiPort = settings.EvapiPort > 0 ? settings.EvapiPort : FreeTcpPort(),
-        };
-        if (!File.Exists(settings.ConfigPath)) throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
+        var executable = Executable(settings);
         Directory.CreateDirectory(settings.RuntimeDirectory);
         PrepareToposStorage(settings);
 
-        var start = new ProcessStartInfo(executable)
+        var start = new ProcessStartInfo(detached ? "/bin/sh" : executable)
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
+            RedirectStandardError = !detached,
+            RedirectStandardOutput = !detached,
+            RedirectStandardInput = !detached,
             UseShellExecute = false,
             // Kamailio looks for an include_file first in its working directory: started in the
             // configuration's folder, it finds the files beside kamailio.cfg and nothing else of the
             // same name. -w moves it to the run directory once the configuration is read.
             WorkingDirectory = Path.GetDirectoryName(settings.ConfigPath),
         };
+        if (detached)
+        {
+            // sh and setsid exec in place (same PID): Kamailio in a session of its own, so neither the
+            // app's end nor a Ctrl-C in its terminal reaches it, logging to a file instead of a pipe.
+            foreach (var argument in new[] { "-c", "exec setsid \"$0\" \"$@\" </dev/null >\"$OICALL_EDGE_LOG\" 2>&1", executable }) start.ArgumentList.Add(argument);
+            start.Environment["OICALL_EDGE_LOG"] = Path.Combine(settings.RuntimeDirectory, LogFile);
+        }
         foreach (var argument in Arguments(settings)) start.ArgumentList.Add(argument);
         // The secret stays off the command line (ps shows arguments to every local user).
         start.Environment["OICALL_EDGE_SECRET"] = settings.EdgeSecret;
@@ -111,10 +117,14 @@ public sealed class SipEdgeProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Kamailio did not start.");
         var edge = new SipEdgeProcess(process, settings, logger);
-        process.ErrorDataReceived += (_, e) => edge.OnLine(e.Data);
-        process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        if (detached) edge.TailLog(fromStart: true);
+        else
+        {
+            process.ErrorDataReceived += (_, e) => edge.OnLine(e.Data);
+            process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
+            process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+        }
 
         try
         {
@@ -128,6 +138,161 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         logger.LogInformation("SIP edge (Kamailio, PID {Pid}) listening on udp:{Address}:{Port}, trunk {TrunkHost}:{TrunkPort}",
             process.Id, settings.Sip.ListenAddress, settings.Sip.Port, settings.Sip.TrunkHost, settings.Sip.TrunkPort);
         return edge;
+    }
+
+    private static string Executable(SipEdgeSettings settings) => FindKamailio(settings.Sip.KamailioPath)
+        ?? throw new InvalidOperationException($"Kamailio is not installed ({settings.Sip.KamailioPath} not found); apt-get install kamailio kamailio-utils-modules kamailio-extra-modules kamailio-sqlite-modules.");
+
+    /// <summary>The settings with the configuration's full path and an evapi port (a free one when none is set).</summary>
+    private static SipEdgeSettings Resolved(SipEdgeSettings settings)
+    {
+        settings = settings with
+        {
+            ConfigPath = Path.GetFullPath(settings.ConfigPath),
+            EvapiPort = settings.EvapiPort > 0 ? settings.EvapiPort : FreeTcpPort(),
+        };
+        return File.Exists(settings.ConfigPath) ? settings : throw new FileNotFoundException("The SIP edge configuration is missing.", settings.ConfigPath);
+    }
+
+    /// <summary>The detached edge's log, in its run directory (rewritten at each start).</summary>
+    public const string LogFile = "kamailio.log";
+
+    /// <summary>The detached edge's pid file in its run directory: which process it is, and with what configuration it was started.</summary>
+    public const string StateFile = "edge.json";
+
+    private sealed record EdgeState(int Pid, int EvapiPort, string Fingerprint, DateTime StartedAt);
+
+    /// <summary>
+    /// The development edge: the one already running from this run directory when its pid file names
+    /// a live Kamailio with this configuration file and run directory and it was started with exactly
+    /// these settings (and configuration files); otherwise that one stopped and a detached one started,
+    /// its pid file written. Two starts of the web service so share one edge, and a changed
+    /// configuration gets a fresh one instead of a second one on the same port.
+    /// </summary>
+    public static async Task<SipEdgeProcess> StartOrReuseAsync(SipEdgeSettings settings, ILogger logger, CancellationToken ct = default)
+    {
+        var statePath = Path.Combine(settings.RuntimeDirectory, StateFile);
+        var state = ReadState(statePath);
+        var configPath = Path.GetFullPath(settings.ConfigPath);
+        var running = state is null ? null : Adopt(state.Pid, configPath, settings.RuntimeDirectory, settings, logger);
+        var resolved = Resolved(settings with { EvapiPort = settings.EvapiPort > 0 ? settings.EvapiPort : running is not null ? state!.EvapiPort : 0 });
+        var fingerprint = Fingerprint(Executable(resolved), resolved);
+        if (running is not null)
+        {
+            if (state!.Fingerprint == fingerprint)
+            {
+                running = new SipEdgeProcess(running._process, resolved, logger);
+                running.TailLog(fromStart: false);
+                try
+                {
+                    await running.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(5), ct);
+                    logger.LogInformation("SIP edge (Kamailio, PID {Pid}, up since {Started:u}) reused on udp:{Address}:{Port}",
+                        state.Pid, state.StartedAt, resolved.Sip.ListenAddress, resolved.Sip.Port);
+                    return running;
+                }
+                catch (TimeoutException)
+                {
+                    logger.LogWarning("SIP edge (PID {Pid}) does not answer; starting a new one", state.Pid);
+                }
+            }
+            else logger.LogInformation("SIP edge configuration changed; restarting Kamailio (PID {Pid})", state.Pid);
+            await running.StopAsync();
+        }
+        var edge = await StartAsync(resolved, logger, detached: true, ct);
+        WriteState(statePath, new EdgeState(edge.ProcessId, resolved.EvapiPort, fingerprint, DateTime.UtcNow));
+        return edge;
+    }
+
+    private static EdgeState? ReadState(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize<EdgeState>(File.ReadAllText(path)) : null;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteState(string path, EdgeState state)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, System.Text.Json.JsonSerializer.Serialize(state));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// The process behind a pid file, only when it really is a Kamailio running this configuration
+    /// file from this run directory (a reused PID is someone else's process, never signalled).
+    /// </summary>
+    private static SipEdgeProcess? Adopt(int pid, string configPath, string runtimeDirectory, SipEdgeSettings settings, ILogger logger)
+    {
+        string[] commandLine;
+        try { commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0'); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        bool Follows(string option, string value) => commandLine.Zip(commandLine.Skip(1)).Any(p => p.First == option && p.Second == value);
+        if (commandLine.Length == 0 || Path.GetFileName(commandLine[0]) != "kamailio"
+            || !Follows("-f", configPath) || !Follows("-Y", runtimeDirectory)) return null;
+        try
+        {
+            return new SipEdgeProcess(Process.GetProcessById(pid), settings, logger);
+        }
+        catch (ArgumentException) { return null; }
+    }
+
+    /// <summary>What an edge was started with: the executable, every argument, the secret and the configuration files' contents.</summary>
+    private static string Fingerprint(string executable, SipEdgeSettings settings)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var part in Arguments(settings).Prepend(executable).Append(settings.EdgeSecret)) hash.AppendData(Encoding.UTF8.GetBytes(part + "\n"));
+        var folder = Path.GetDirectoryName(settings.ConfigPath)!;
+        foreach (var file in Directory.GetFiles(folder).Where(f => f.EndsWith(".cfg", StringComparison.Ordinal) || f.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
+            hash.AppendData(File.ReadAllBytes(file));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Follows the detached edge's log file (from its start, or from now for an edge found running).</summary>
+    private void TailLog(bool fromStart)
+    {
+        var path = Path.Combine(Settings.RuntimeDirectory, LogFile);
+        var ct = _tailing.Token;
+        _ = Task.Run(async () =>
+        {
+            FileStream? file = null;
+            try
+            {
+                var pending = new StringBuilder();
+                var buffer = new byte[16 * 1024];
+                while (!ct.IsCancellationRequested)
+                {
+                    if (file is null && File.Exists(path))
+                    {
+                        file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                        if (!fromStart) file.Seek(0, SeekOrigin.End);
+                    }
+                    var read = file is null ? 0 : await file.ReadAsync(buffer, ct);
+                    if (read == 0)
+                    {
+                        await Task.Delay(100, ct);
+                        continue;
+                    }
+                    pending.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                    var text = pending.ToString();
+                    var end = text.LastIndexOf('\n');
+                    if (end < 0) continue;
+                    foreach (var line in text[..end].Split('\n')) OnLine(line);
+                    pending.Clear().Append(text[(end + 1)..]);
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (IOException e) { _logger.LogDebug("SIP edge log not followed: {Error}", e.Message); }
+            finally { file?.Dispose(); }
+        }, CancellationToken.None);
     }
 
     /// <summary>The spool of call-end reports in the run directory (deploy/kamailio/ends.cfg).</summary>
@@ -253,7 +418,7 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + limit;
         for (var attempt = 1; DateTime.UtcNow < deadline; attempt++)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"Kamailio exited with {_process.ExitCode}:\n{RecentLog}");
+            if (_process.HasExited) throw new InvalidOperationException($"Kamailio exited:\n{RecentLog}");
             var options = Encoding.ASCII.GetBytes(
                 $"OPTIONS sip:{sip.ListenAddress}:{sip.Port} SIP/2.0\r\n" +
                 $"Via: SIP/2.0/UDP {local.Address}:{local.Port};branch=z9hG4bK-ready-{Guid.NewGuid():N}\r\n" +
@@ -289,13 +454,11 @@ public sealed class SipEdgeProcess : IAsyncDisposable
             if (!_process.HasExited)
             {
                 if (!OperatingSystem.IsWindows()) _ = SysKill(_process.Id, 15);
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try { await _process.WaitForExitAsync(wait.Token); }
-                catch (OperationCanceledException)
+                if (!await ExitedWithinAsync(TimeSpan.FromSeconds(5)))
                 {
                     _logger.LogWarning("Kamailio (PID {Pid}) ignored SIGTERM; killing it", _process.Id);
                     _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync();
+                    await ExitedWithinAsync(TimeSpan.FromSeconds(5));
                 }
             }
         }
@@ -303,9 +466,22 @@ public sealed class SipEdgeProcess : IAsyncDisposable
         _logger.LogInformation("SIP edge stopped");
     }
 
+    // Polled: an edge found running (not this process's child) cannot be waited for.
+    private async Task<bool> ExitedWithinAsync(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!_process.HasExited)
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(50);
+        }
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        await _tailing.CancelAsync();
         _process.Dispose();
     }
 }
