@@ -215,7 +215,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     internal Task<long?> EarlierGrantAsync(string callId, Guid memberId, CancellationToken ct) =>
         db.CallHolds.Where(h => h.CallId == callId && h.MemberId == memberId).Select(h => (long?)h.GrantedSeconds).SingleOrDefaultAsync(ct);
 
-    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to give everything back.</summary>
+    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to be charged their grant.</summary>
     internal Task<List<string>> HoldsDueAsync(DateTime now, CancellationToken ct) =>
         db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).OrderBy(h => h.ExpiresAt).Select(h => h.CallId).ToListAsync(ct);
 
