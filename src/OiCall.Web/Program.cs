@@ -55,6 +55,7 @@ services.AddScoped<CallerNumberRules>();
 services.AddOptions<OiCall.Web.Features.Telephony.SipOptions>().BindConfiguration("Sip");
 services.AddScoped<OiCall.Web.Features.Telephony.SipAccounts>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallSetup>();
+services.AddScoped<OiCall.Web.Features.Telephony.CallSlices>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallEnds>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallHistory>();
 services.AddScoped<OiCall.Web.Features.Telephony.CallPolicy>();
@@ -182,6 +183,7 @@ static async Task WarmUpAsync(IServiceProvider services)
 {
     await using var scope = services.CreateAsyncScope();
     await scope.ServiceProvider.GetRequiredService<CallSetup>().AuthorizeAsync("warm-up", "", "0212345678");
+    await scope.ServiceProvider.GetRequiredService<CallSlices>().ExtendAsync("warm-up", 2);
 }
 
 public partial class Program;

@@ -120,6 +120,7 @@ public class SipEdgeFixture : IAsyncLifetime
         {
             await client.GetAsync("/telephony/v1/credentials/oc00000000");
             await client.PostAsJsonAsync("/telephony/v1/calls/authorize", new { callId = $"warm-up-{i}", username = "oc00000000", dialled = "0212345678" });
+            await client.PostAsJsonAsync("/telephony/v1/calls/slice", new { callId = $"warm-up-{i}", slice = 2 });
             await client.PostAsJsonAsync("/telephony/v1/calls/end", new { callId = $"warm-up-{i}", answered = false, durationSeconds = 0, endedBy = "edge" });
         }
     }

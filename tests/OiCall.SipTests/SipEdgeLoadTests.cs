@@ -16,10 +16,20 @@ namespace OiCall.SipTests;
 /// carrier leg and every member leg must get its BYE in time, the carrier must never see anything
 /// of the member, and the ledger must show exactly one settle per call.
 /// </summary>
-public sealed class SipEdgeLongCutOffTests(SipEdgeFixture edge) : IClassFixture<SipEdgeFixture>
+public sealed class SipEdgeLongCutOffTests(SipEdgeFixture edge) : LongCutOffRun(edge), IClassFixture<SipEdgeFixture>;
+
+/// <summary>
+/// The same long run with calls granted in slices of 3 s up to 7 s (3 + 3 + a partial 1): every
+/// call's slices are asked for and granted while it runs (re-INVITEs crossing them), and it is
+/// still cut on both legs at its whole grant and settled once.
+/// </summary>
+public sealed class SipEdgeLongSlicedCutOffTests(SlicedEdgeFixture edge) : LongCutOffRun(edge), IClassFixture<SlicedEdgeFixture>;
+
+/// <summary>The long cut-off run, on the edge of the fixture it is given.</summary>
+public abstract class LongCutOffRun(SipEdgeFixture edge)
 {
     private const int PlainCalls = 150, ReInviteCalls = 50, Calls = PlainCalls + ReInviteCalls;
-    private const long Wallet = 1200;
+    private long Wallet => 300 * edge.CallSeconds;
 
     [Fact]
     public async Task Two_hundred_calls_that_run_into_their_granted_time_are_cut_on_both_legs_in_time_and_settled_once()
@@ -53,7 +63,7 @@ public sealed class SipEdgeLongCutOffTests(SipEdgeFixture edge) : IClassFixture<
         if (memberCalls.Count != Calls) problems.Add($"the members' apps made {memberCalls.Count} calls, not {Calls}");
         foreach (var (callId, messages) in memberCalls)
         {
-            var granted = holds.TryGetValue(callId, out var hold) ? hold.GrantedSeconds : SipEdgeFixture.MaxCallSeconds;
+            var granted = holds.TryGetValue(callId, out var hold) ? hold.GrantedSeconds : edge.CallSeconds;
             var answered = messages.FirstOrDefault(m => m.Received && m.Status == 200 && m.CSeq == "2 INVITE");
             var bye = messages.FirstOrDefault(m => m.Received && m.Method == "BYE");
             if (answered is null) { problems.Add($"{callId}: member leg not answered ({Statuses(messages)})"); continue; }
@@ -89,6 +99,7 @@ public sealed class SipEdgeLongCutOffTests(SipEdgeFixture edge) : IClassFixture<
         if (holds.Count != Calls) problems.Add($"{holds.Count} holds for {Calls} calls");
         foreach (var hold in holds.Values)
         {
+            if (hold.GrantedSeconds != edge.CallSeconds) problems.Add($"{hold.CallId}: granted {hold.GrantedSeconds} s in all, not {edge.CallSeconds}");
             if (hold.State != HoldState.Settled) problems.Add($"{hold.CallId}: hold {hold.State}");
             else if (hold.SettledSeconds > hold.GrantedSeconds || hold.SettledSeconds < hold.GrantedSeconds - 1)
                 problems.Add($"{hold.CallId}: settled {hold.SettledSeconds} s of {hold.GrantedSeconds} granted");

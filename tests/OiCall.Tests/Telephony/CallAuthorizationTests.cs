@@ -19,9 +19,10 @@ public sealed partial class CallAuthorizationTests
 {
     private sealed record Setup(TestApp App, HttpClient Edge, Person Owner, BusinessDto Business, MemberDto Member, SipSettingsDto Sip);
 
-    private static async Task<Setup> SetUpAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, long walletSeconds = 600, bool approvedNumber = true)
+    private static async Task<Setup> SetUpAsync(DatabaseProvider provider = DatabaseProvider.Sqlite, long walletSeconds = 600, bool approvedNumber = true,
+        Dictionary<string, string?>? settings = null)
     {
-        var app = await TestApp.StartAsync(provider);
+        var app = await TestApp.StartAsync(provider, settings);
         var owner = await app.PersonAsync("사장");
         var business = await owner.CreateBusinessAsync("통화상사");
         var member = await owner.AddMemberAsync(business.Id, "영업", "010-3131-4242");
@@ -96,7 +97,8 @@ public sealed partial class CallAuthorizationTests
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
     public async Task An_allowed_call_presents_the_company_number_and_holds_the_granted_time(DatabaseProvider provider)
     {
-        var s = await SetUpAsync(provider);
+        // A slice longer than the wallet: the wallet bounds the grant.
+        var s = await SetUpAsync(provider, settings: Slices(3600));
         await using var _ = s.App;
 
         var decision = await AuthorizeAsync(s.Edge, "call-1@edge", s.Sip.Username, "031-777-8888");
@@ -125,7 +127,7 @@ public sealed partial class CallAuthorizationTests
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
     public async Task Refusals_carry_the_SIP_code_the_edge_answers_with(DatabaseProvider provider)
     {
-        var s = await SetUpAsync(provider);
+        var s = await SetUpAsync(provider, settings: Slices(3600));
         await using var _ = s.App;
 
         Assert.Equal(404, (await AuthorizeAsync(s.Edge, "c1", "oc00000000", "0212345678")).Code);
@@ -333,23 +335,24 @@ public sealed partial class CallAuthorizationTests
     }
 
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
-    public async Task A_call_whose_end_never_comes_gives_its_time_back_after_the_grace(DatabaseProvider provider)
+    public async Task A_call_whose_end_never_comes_is_charged_its_slice_after_the_grace(DatabaseProvider provider)
     {
         var s = await SetUpAsync(provider);
         await using var _ = s.App;
-        await AuthorizeAsync(s.Edge, "silent", s.Sip.Username, "0212345678");
-        s.App.Clock.Advance(TimeSpan.FromSeconds(600) + CallHold.Grace + TimeSpan.FromSeconds(1));
+        var slice = (await AuthorizeAsync(s.Edge, "silent", s.Sip.Username, "0212345678")).GrantedSeconds;
+        Assert.Equal(new SipOptions().SliceSeconds, slice);
+        s.App.Clock.Advance(TimeSpan.FromSeconds(slice) + CallHold.Grace - TimeSpan.FromSeconds(1));
         await LedgerHousekeeping.RunOnceAsync(s.App.Services.GetRequiredService<IServiceScopeFactory>(), CancellationToken.None);
+        await using (var db = s.App.Db())
+            Assert.Equal(HoldState.Held, (await db.CallHolds.SingleAsync()).State);
 
-        await using var db = s.App.Db();
-        var record = await db.CallRecords.SingleAsync();
-        Assert.Equal((CallOutcome.Lost, 0L), (record.Outcome, record.BilledSeconds));
-        Assert.Equal(600, await db.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet).SumAsync(a => a.Balance));
-        // A report that finally arrives still bills the call, once (more in CallEndTests).
-        Assert.True(await EndAsync(s.Edge, "silent", true, 30));
-        Assert.False(await EndAsync(s.Edge, "silent", true, 30));
+        s.App.Clock.Advance(TimeSpan.FromSeconds(2));
+        await LedgerHousekeeping.RunOnceAsync(s.App.Services.GetRequiredService<IServiceScopeFactory>(), CancellationToken.None);
         await using var after = s.App.Db();
-        var late = await after.CallRecords.SingleAsync();
-        Assert.Equal((CallOutcome.Answered, 30L), (late.Outcome, late.BilledSeconds));
+        var record = await after.CallRecords.SingleAsync();
+        Assert.Equal((CallOutcome.Lost, slice, CallRecord.EndedByEdgeLoss), (record.Outcome, record.BilledSeconds, record.EndedBy));
+        Assert.Equal(600 - slice, await after.LedgerAccounts.Where(a => a.Kind == LedgerAccountKind.MemberWallet).SumAsync(a => a.Balance));
+        // A report that finally arrives changes nothing (more in CallEndTests).
+        Assert.False(await EndAsync(s.Edge, "silent", true, 30));
     }
 }

@@ -14,7 +14,7 @@ namespace OiCall.Tests.Telephony;
 public sealed partial class CallAuthorizationTests
 {
     [Theory, MemberData(nameof(Providers.Both), MemberType = typeof(Providers))]
-    public async Task A_call_with_the_longest_Call_ID_expires_past_a_broken_hold_and_its_late_end_settles_once(DatabaseProvider provider)
+    public async Task A_call_with_the_longest_Call_ID_expires_past_a_broken_hold_and_is_charged_once(DatabaseProvider provider)
     {
         var s = await SetUpAsync(provider);
         await using var _ = s.App;
@@ -31,12 +31,12 @@ public sealed partial class CallAuthorizationTests
         }
         var callId = new string('c', SipLimits.MaxCallIdLength - 12) + "@10.1.2.3:99";
         Assert.Equal(SipLimits.MaxCallIdLength, callId.Length);
-        Assert.Equal(600, (await AuthorizeAsync(s.Edge, callId, s.Sip.Username, "0212345678")).GrantedSeconds);
-        Assert.Equal((0, 600), await WalletAsync(s));
+        var slice = (await AuthorizeAsync(s.Edge, callId, s.Sip.Username, "0212345678")).GrantedSeconds;
+        Assert.Equal((600 - slice, slice), await WalletAsync(s));
 
-        // The housekeeping round gets past the broken hold: the call's time comes back.
-        await ExpireAsync(s.App, 600);
-        Assert.Equal((600, 0), await WalletAsync(s));
+        // The housekeeping round gets past the broken hold: the call is charged its slice.
+        await ExpireAsync(s.App, slice);
+        Assert.Equal((600 - slice, 0), await WalletAsync(s));
         await using (var db = s.App.Db())
         {
             Assert.Equal(HoldState.Held, (await db.CallHolds.SingleAsync(h => h.CallId == "broken")).State);
@@ -44,14 +44,13 @@ public sealed partial class CallAuthorizationTests
             Assert.Equal(CallOutcome.Lost, (await db.CallRecords.SingleAsync(r => r.CallId == callId)).Outcome);
         }
 
-        // Its spooled end comes late, repeated: settled once.
-        Assert.True(await EndAsync(s.Edge, callId, true, 75));
+        // Its spooled end comes late, repeated: nothing changes.
         Assert.False(await EndAsync(s.Edge, callId, true, 75));
-        Assert.Equal((525, 0), await WalletAsync(s));
+        Assert.Equal((600 - slice, 0), await WalletAsync(s));
         await using var check = s.App.Db();
-        Assert.Equal(75, (await check.CallRecords.SingleAsync(r => r.CallId == callId)).BilledSeconds);
+        Assert.Equal(slice, (await check.CallRecords.SingleAsync(r => r.CallId == callId)).BilledSeconds);
         var keys = await check.LedgerEntries.Where(e => e.MemberId == s.Member.Id && e.Kind != TransferKind.Distribution).Select(e => e.IdempotencyKey!).ToListAsync();
-        Assert.Equal(3, keys.Count);   // hold, release at expiry, late settle
+        Assert.Equal(2, keys.Count);   // hold, settle at expiry
         Assert.All(keys, k => Assert.InRange(k.Length, 1, 80));
         Assert.Equal(LedgerService.CallSettleEntryKey(callId), Assert.Single(keys, k => k.StartsWith("settle:", StringComparison.Ordinal)));
     }

@@ -26,16 +26,16 @@ public interface ICallStore
 
     /// <summary>
     /// Settles the call's hold exactly once per Call-ID and ends its record: the spoken seconds (never
-    /// more than granted) go to usage, the rest back to the wallet; after the hold expired, the
-    /// spoken seconds come from the wallet as far as it has them. Returns the seconds billed, or
-    /// null for a repeat or an unknown call.
+    /// more than granted) go to usage, the rest back to the wallet. Returns the seconds billed, or
+    /// null for a repeat, an unknown call, or one whose hold expired (charged then: nothing changes).
     /// </summary>
     Task<long?> EndAsync(EndedCall call, CancellationToken ct);
 
     /// <summary>
-    /// Holds past <see cref="CallHold.ExpiryOf"/> (granted time plus grace) without an end report give
-    /// everything back, and their calls' records say Lost. A report that comes later still bills the
-    /// call. Returns how many expired.
+    /// Holds past <see cref="CallHold.ExpiryOf"/> (granted time plus grace) without an end report: the
+    /// call's edge was lost, so the hold is charged all it was granted (up to its last slice, never
+    /// more: the rest of the wallet was never held), and the call's record says Lost, ended by the
+    /// edge's loss, billed that. A report that comes later changes nothing. Returns how many expired.
     /// </summary>
     Task<int> ExpireHoldsAsync(DateTime now, CancellationToken ct);
 }

@@ -51,7 +51,6 @@ public sealed class EfCallStore(AppDbContext db, LedgerService ledger, ILogger<E
         if (await ledger.SettleInTransactionAsync(call.CallId, call.SpokenSeconds, call.At, ct) is not { } billed) return null;
 
         DateTime? answeredAt = call.Answered ? call.At - TimeSpan.FromSeconds(billed) : null;
-        // Also replaces Lost: a late report tells the real outcome of a call whose hold had expired.
         await db.CallRecords.Where(r => r.CallId == call.CallId).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.BilledSeconds, billed)
             .SetProperty(r => r.EndedAt, call.At)
@@ -70,10 +69,11 @@ public sealed class EfCallStore(AppDbContext db, LedgerService ledger, ILogger<E
             try
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
-                if (!await ledger.ExpireInTransactionAsync(callId, now, ct)) continue;
-                // Nothing was billed because no end was reported; an end settled meanwhile left its record as it is.
+                if (await ledger.ExpireInTransactionAsync(callId, now, ct) is not { } charged) continue;
+                // Ended by the edge's loss, billed what was granted; an end settled meanwhile left its record as it is.
                 await db.CallRecords.Where(r => r.CallId == callId && r.Outcome == CallOutcome.InProgress)
-                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, CallOutcome.Lost).SetProperty(r => r.EndedBy, CallRecord.EndedByExpiry), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.Outcome, CallOutcome.Lost).SetProperty(r => r.EndedBy, CallRecord.EndedByEdgeLoss)
+                        .SetProperty(r => r.BilledSeconds, charged), ct);
                 await tx.CommitAsync(ct);
                 expired++;
             }

@@ -13,8 +13,8 @@ public sealed class HousekeepingOptions
 }
 
 /// <summary>
-/// What the ledger needs done without anyone asking: holds whose call never reported its end give
-/// their time back, postpaid months that closed are billed, caller-number documents past their
+/// What the ledger needs done without anyone asking: holds whose call never reported its end (its
+/// edge was lost) are charged their grant, postpaid months that closed are billed, caller-number documents past their
 /// retention are deleted, and kept idempotent answers expire.
 /// </summary>
 public sealed class LedgerHousekeeping(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<HousekeepingOptions> options, ILogger<LedgerHousekeeping> log)

@@ -47,19 +47,14 @@ public enum TransferKind
     Distribution = 2,
     /// <summary>회수: member wallet → business pool (or postpaid credit).</summary>
     Reclaim = 3,
-    /// <summary>A call's authorization: member wallet → call hold.</summary>
+    /// <summary>A call's authorization and each next slice of it: member wallet → call hold.</summary>
     CallHold = 4,
-    /// <summary>A call's end: call hold → usage, the seconds actually spoken.</summary>
+    /// <summary>A call's end: call hold → usage, the seconds actually spoken (all granted ones when its edge was lost).</summary>
     CallSettle = 5,
     /// <summary>A call's end or expiry: call hold → member wallet, what was not spoken.</summary>
     HoldRelease = 6,
     /// <summary>후불 청구: a closed month's usage restores the postpaid credit line (billing → credit).</summary>
     PostpaidUsage = 7,
-    /// <summary>
-    /// A call's end reported after its hold expired (all of it went back): member wallet → usage, the
-    /// seconds spoken as far as the wallet still has them. Call usage like <see cref="CallSettle"/>.
-    /// </summary>
-    LateCallSettle = 8,
 }
 
 public static class CallUsage
@@ -69,7 +64,7 @@ public static class CallUsage
     /// and postpaid billing count these. Written as constants so the SQL can use the kind index.
     /// </summary>
     public static readonly System.Linq.Expressions.Expression<Func<LedgerEntry, bool>> IsCallUsage =
-        e => e.Kind == TransferKind.CallSettle || e.Kind == TransferKind.LateCallSettle;
+        e => e.Kind == TransferKind.CallSettle;
 }
 
 /// <summary>One transfer between two accounts. Append only: the database refuses updates and deletes.</summary>
@@ -96,12 +91,12 @@ public enum HoldState
 {
     /// <summary>Time is held for a call in progress.</summary>
     Held = 0,
-    /// <summary>
-    /// The call ended: spoken seconds went to usage, the rest back to the wallet. Also reached from
-    /// Expired when the report comes late; then the spoken seconds came from the wallet.
-    /// </summary>
+    /// <summary>The call ended: spoken seconds went to usage, the rest back to the wallet.</summary>
     Settled = 1,
-    /// <summary>No end report came in time: everything went back to the wallet. A late report still settles it.</summary>
+    /// <summary>
+    /// No end report came in time: the edge was lost, and all that was granted (up to the last
+    /// slice) went to usage, as it may have been spoken. Final: a late report changes nothing.
+    /// </summary>
     Expired = 2,
 }
 
@@ -109,8 +104,8 @@ public enum HoldState
 public sealed class CallHold
 {
     /// <summary>
-    /// How long after its granted time a hold waits for the call's end report before it expires:
-    /// an edge that was cut off replays the ends it spooled.
+    /// How long after its granted time a hold waits for the call's end report before it expires
+    /// (and is charged): an edge that was cut off replays the ends it spooled.
     /// </summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
 
@@ -127,6 +122,7 @@ public sealed class CallHold
     public required string CallId { get; init; }
     public Guid BusinessId { get; init; }
     public Guid MemberId { get; init; }
+    /// <summary>All slices held so far (CallSlices adds each next one).</summary>
     public long GrantedSeconds { get; init; }
     public long SettledSeconds { get; set; }
     public HoldState State { get; set; }

@@ -45,6 +45,8 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     public static string CallHoldEntryKey(string callId) => CallEntryKey("hold", callId);
     public static string CallSettleEntryKey(string callId) => CallEntryKey("settle", callId);
     public static string HoldReleaseEntryKey(string callId) => CallEntryKey("release", callId);
+    /// <summary>The key of the hold that extends a call to its slice <paramref name="slice"/> (2, 3, …; slice 1 is <see cref="CallHoldEntryKey"/>).</summary>
+    public static string CallSliceEntryKey(string callId, int slice) => slice <= 1 ? CallHoldEntryKey(callId) : $"{CallHoldEntryKey(callId)}#{slice}";
 
     /// <summary>
     /// "kind:Call-ID", readable for the usual Call-ID; one longer than 64 characters (up to
@@ -213,7 +215,7 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     internal Task<long?> EarlierGrantAsync(string callId, Guid memberId, CancellationToken ct) =>
         db.CallHolds.Where(h => h.CallId == callId && h.MemberId == memberId).Select(h => (long?)h.GrantedSeconds).SingleOrDefaultAsync(ct);
 
-    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to give everything back.</summary>
+    /// <summary>Holds whose call never reported its end and whose <see cref="CallHold.ExpiresAt"/> has come: due to be charged their grant.</summary>
     internal Task<List<string>> HoldsDueAsync(DateTime now, CancellationToken ct) =>
         db.CallHolds.AsNoTracking().Where(h => h.State == HoldState.Held && h.ExpiresAt <= now).OrderBy(h => h.ExpiresAt).Select(h => h.CallId).ToListAsync(ct);
 
@@ -240,14 +242,27 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
     }
 
     /// <summary>
-    /// A call's end inside the caller's transaction, exactly once per Call-ID: returns the seconds
-    /// billed, or null for a repeat (or a call never held). A hold still held settles the spoken
-    /// seconds (never more than granted) and releases the rest; a hold that already expired (the
-    /// report came after granted time plus grace) takes the spoken seconds from the wallet, as far as
-    /// it has them.
+    /// The next slice of a call in progress, inside the caller's transaction: up to
+    /// <paramref name="wantedSeconds"/> more of the member's free time, wallet → hold, under the
+    /// slice's own key; the hold's grant and expiry grow with it. Returns the seconds added, 0 when
+    /// nothing is free. Throws <see cref="SliceGoneException"/> when the hold is no longer held (its
+    /// end or expiry came first): the transaction must be rolled back. The wallet is locked first,
+    /// then the hold account, then the hold's row, in the order a hold and an end take them.
     /// </summary>
-    internal async Task<long?> SettleInTransactionAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct) =>
-        await ResolveAsync(callId, HoldState.Settled, spokenSeconds, now, ct) ?? await SettleExpiredAsync(callId, spokenSeconds, now, ct);
+    internal async Task<long> ExtendHoldInTransactionAsync(CallHold hold, int slice, long wantedSeconds, CancellationToken ct)
+    {
+        await LockAsync(WalletKey(hold.MemberId), ct);
+        var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
+        var added = Math.Min(wallet.Balance, wantedSeconds);
+        if (added <= 0) return 0;
+        await TransferAsync(TransferKind.CallHold, wallet, await AccountAsync(HoldKey(hold.MemberId), ct), added, hold.BusinessId, hold.MemberId, null,
+            CallSliceEntryKey(hold.CallId, slice), null, LedgerErrors.WalletTooSmall, ct);
+        var grown = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Held)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.GrantedSeconds, h => h.GrantedSeconds + added)
+                .SetProperty(h => h.ExpiresAt, h => h.ExpiresAt.AddSeconds(added)), ct);
+        if (grown == 0) throw new SliceGoneException();
+        return added;
+    }
 
     /// <summary>
     /// Reconciliation with an edge: holds of calls it says it still has (a live dialog, or an end
@@ -261,23 +276,41 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.ExpiresAt, until), ct);
     }
 
-    /// <summary>A hold whose end never came gives everything back, inside the caller's transaction. False when it was no longer held.</summary>
-    internal async Task<bool> ExpireInTransactionAsync(string callId, DateTime now, CancellationToken ct) =>
-        await ResolveAsync(callId, HoldState.Expired, 0, now, ct) is not null;
+    /// <summary>The call's hold was settled or expired while its next slice was being held.</summary>
+    internal sealed class SliceGoneException : Exception;
 
-    /// <summary>Moves a hold out of Held; returns the seconds settled, or null when it was not Held.</summary>
+    /// <summary>
+    /// A call's end inside the caller's transaction, exactly once per Call-ID: returns the seconds
+    /// billed, or null for a repeat, a call never held, or one whose hold expired (its edge was
+    /// lost, and it was charged its grant then). The spoken seconds (never more than granted) are
+    /// settled and the rest released.
+    /// </summary>
+    internal Task<long?> SettleInTransactionAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct) =>
+        ResolveAsync(callId, HoldState.Settled, spokenSeconds, now, ct);
+
+    /// <summary>
+    /// A hold whose end never came, inside the caller's transaction: its edge was lost, so every
+    /// granted second may have been spoken and all of it is charged (the slices make that at most
+    /// one slice more than was spoken). Returns the seconds charged, or null when it was no longer held.
+    /// </summary>
+    internal Task<long?> ExpireInTransactionAsync(string callId, DateTime now, CancellationToken ct) =>
+        ResolveAsync(callId, HoldState.Expired, long.MaxValue, now, ct);
+
+    /// <summary>Moves a hold out of Held; returns the seconds settled (all granted ones for an expiry), or null when it was not Held.</summary>
     private async Task<long?> ResolveAsync(string callId, HoldState outcome, long spokenSeconds, DateTime now, CancellationToken ct)
     {
         var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId, ct);
         if (hold is null) return null;
-        var spoken = outcome == HoldState.Settled ? Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds) : 0;
+        // The wallet before the hold account, in the order a hold takes them (two orders can deadlock),
+        // and before the hold's row is read again: a slice held meanwhile is in the grant settled here.
+        await LockAsync(WalletKey(hold.MemberId), ct);
+        hold = await db.CallHolds.AsNoTracking().SingleAsync(h => h.Id == hold.Id, ct);
+        var spoken = Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds);
         // Only the request that moves the hold out of Held goes on: a repeated end report changes nothing.
         var resolved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Held)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, outcome).SetProperty(h => h.SettledSeconds, spoken).SetProperty(h => h.ResolvedAt, now), ct);
         if (resolved == 0) return null;
 
-        // The wallet before the hold account, in the order a hold takes them (two orders can deadlock).
-        await LockAsync(WalletKey(hold.MemberId), ct);
         var holdAccount = await AccountAsync(HoldKey(hold.MemberId), ct);
         var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
         if (spoken > 0)
@@ -288,35 +321,6 @@ public sealed class LedgerService(AppDbContext db, TimeProvider clock, LedgerAcc
         if (hold.GrantedSeconds - spoken > 0)
             await TransferAsync(TransferKind.HoldRelease, holdAccount, wallet, hold.GrantedSeconds - spoken, hold.BusinessId, hold.MemberId, null, HoldReleaseEntryKey(callId), null, null, ct);
         return spoken;
-    }
-
-    /// <summary>
-    /// An end report for a hold that expired: the edge or this service was down past granted time
-    /// plus grace, and the whole grant went back to the wallet. The spoken seconds (never more than
-    /// granted) now go wallet → usage, only as many as are free (the database refuses a negative
-    /// wallet anyway). Expired → Settled is the guard: one report wins, repeats and racers change nothing.
-    /// Not the hot path: plain EF on both databases.
-    /// </summary>
-    private async Task<long?> SettleExpiredAsync(string callId, long spokenSeconds, DateTime now, CancellationToken ct)
-    {
-        var hold = await db.CallHolds.AsNoTracking().SingleOrDefaultAsync(h => h.CallId == callId && h.State == HoldState.Expired, ct);
-        if (hold is null) return null;
-
-        // The wallet first, as holds and ends take it, locked so its free seconds stay free until the commit.
-        await LockAsync(WalletKey(hold.MemberId), ct);
-        var free = (await AccountAsync(WalletKey(hold.MemberId), ct)).Balance;
-        var debit = Math.Min(Math.Clamp(spokenSeconds, 0, hold.GrantedSeconds), Math.Max(0, free));
-        var moved = await db.CallHolds.Where(h => h.Id == hold.Id && h.State == HoldState.Expired)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.State, HoldState.Settled).SetProperty(h => h.SettledSeconds, debit).SetProperty(h => h.ResolvedAt, now), ct);
-        if (moved == 0) return null;
-        if (debit > 0)
-        {
-            var wallet = await AccountAsync(WalletKey(hold.MemberId), ct);
-            var usage = await AccountAsync(UsageKey(hold.MemberId), ct);
-            // Same key as an in-time settle: the unique index allows one settle per call whichever way it came.
-            await TransferAsync(TransferKind.LateCallSettle, wallet, usage, debit, hold.BusinessId, hold.MemberId, null, CallSettleEntryKey(callId), null, LedgerErrors.WalletTooSmall, ct);
-        }
-        return debit;
     }
 
     /// <summary>

@@ -64,7 +64,8 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
         FOR UPDATE OF a
         """;
 
-    // Only the statement that moves the hold out of Held moves any time.
+    // Only the statement that moves the hold out of Held moves any time. An expiry settles the whole
+    // grant (@spoken is long.MaxValue): its edge was lost, and every granted second may have been spoken.
     private static readonly string ResolveSql = $"""
         WITH h AS (
             UPDATE "CallHolds" SET "State" = @state, "SettledSeconds" = LEAST(GREATEST(@spoken, 0), "GrantedSeconds"), "ResolvedAt" = @now
@@ -105,10 +106,11 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
         WHERE r."CallId" = @callId AND r."EndedAt" IS NULL AND h."CallId" = @callId AND h."State" = {(int)HoldState.Settled}
         """;
 
-    // The record of a call whose hold the statement before has just expired; an end settled meanwhile left its record as it is.
+    // The record of a call whose hold the statement before has just expired (charged its grant: the edge
+    // was lost); an end settled meanwhile left its record as it is.
     private static readonly string RecordLostSql = $"""
         UPDATE "CallRecords" r
-        SET "Outcome" = {(int)CallOutcome.Lost}, "EndedBy" = @endedBy
+        SET "Outcome" = {(int)CallOutcome.Lost}, "EndedBy" = @endedBy, "BilledSeconds" = h."SettledSeconds"
         FROM "CallHolds" h
         WHERE r."CallId" = @callId AND r."Outcome" = {(int)CallOutcome.InProgress} AND h."CallId" = @callId AND h."State" = {(int)HoldState.Expired}
         """;
@@ -142,7 +144,7 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
         {
             try
             {
-                if (await ExecuteAsync(1, ct, LockForResolveCommand(callId), ResolveCommand(callId, HoldState.Expired, 0, now), RecordLostCommand(callId)) is not null)
+                if (await ExecuteAsync(1, ct, LockForResolveCommand(callId), ResolveCommand(callId, HoldState.Expired, long.MaxValue, now), RecordLostCommand(callId)) is not null)
                     expired++;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -220,7 +222,8 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
         Parameters =
         {
             new NpgsqlParameter<int>("state", (int)outcome),
-            new NpgsqlParameter<long>("spoken", outcome == HoldState.Settled ? spokenSeconds : 0L),
+            // An expiry charges all that was granted: long.MaxValue, cut to the grant by the statement.
+            new NpgsqlParameter<long>("spoken", spokenSeconds),
             new NpgsqlParameter<DateTime>("now", now),
             new NpgsqlParameter<string>("callId", callId),
             new NpgsqlParameter<string>("settleKey", LedgerService.CallSettleEntryKey(callId)),
@@ -244,7 +247,7 @@ public sealed class PostgresCallStore(AppDbContext db, LedgerService ledger, EfC
     {
         Parameters =
         {
-            new NpgsqlParameter<string>("endedBy", CallRecord.EndedByExpiry),
+            new NpgsqlParameter<string>("endedBy", CallRecord.EndedByEdgeLoss),
             new NpgsqlParameter<string>("callId", callId),
         },
     };

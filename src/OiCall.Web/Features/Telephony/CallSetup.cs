@@ -10,7 +10,7 @@ namespace OiCall.Web.Features.Telephony;
 
 /// <summary>
 /// What the SIP edge asks at call setup: whether the member may call that number, with which company
-/// number, and for how long — the seconds granted, held with the call's record before the answer.
+/// number, and for how long — the first slice of the call, held with the call's record before the answer.
 /// </summary>
 public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider clock, IOptions<SipOptions> sip, Retention.RetentionStore retention)
 {
@@ -29,7 +29,7 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
         // A repeated setup (the app retransmits, the edge retries) gets the first answer.
         if (caller.EarlierGrant is { } earlierGrant)
             return earlierGrant >= 0
-                ? new CallDecision(200, "OK", caller.EarlierCallerNumber, destination, earlierGrant)
+                ? new CallDecision(200, "OK", caller.EarlierCallerNumber, destination, earlierGrant, sip.Value.SessionExpiresSeconds)
                 : CallDecision.Refuse(403, "Call-ID already used");
 
         // The member's own number, else the business default: approved ones only (checked at every
@@ -40,7 +40,8 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
         // The operator's limits. (Two setups of the same member in the same instant can both pass
         // the count; the wallet hold still keeps them from spending the same seconds.)
         if (caller.CallsGoing >= business.MaxCallsPerMember) return CallDecision.Refuse(403, "Too many calls at once");
-        var wanted = sip.Value.MaxCallSeconds;
+        // The first slice only: the edge asks for each next one (CallSlices).
+        var wanted = Math.Min(sip.Value.MaxCallSeconds, sip.Value.SliceSeconds);
         if (business.DailyCallCapSeconds is { } cap)
         {
             if (cap - caller.UsedToday <= 0) return CallDecision.Refuse(403, "Daily call limit reached");
@@ -53,7 +54,7 @@ public sealed class CallSetup(AppDbContext db, ICallStore calls, TimeProvider cl
         if (await calls.HoldAsync(new NewCall(callId, business.Id, caller.MemberId, presented, dialledMasked, now, wanted), ct) is not { } granted)
             return CallDecision.Refuse(402, "No minutes left");
         await retention.SealAsync(Retention.CallFacts.OutboundSetup(callId, business.Id, caller.MemberId, presented, destination, now, source), ct);
-        return new CallDecision(200, "OK", presented, destination, granted);
+        return new CallDecision(200, "OK", presented, destination, granted, sip.Value.SessionExpiresSeconds);
     }
 
     /// <summary>

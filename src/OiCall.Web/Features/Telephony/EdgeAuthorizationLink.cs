@@ -12,11 +12,17 @@ using OiCall.Web.Infrastructure.SipEdge;
 
 namespace OiCall.Web.Features.Telephony;
 
-/// <summary>A question from the edge: the suspended transaction (index, label) and what /calls/authorize takes.</summary>
-public sealed record EdgeAuthorizationRequest(long Index, long Label, string? CallId, string? Username, string? Dialled, string? Source = null);
+/// <summary>
+/// A question from the edge: the suspended transaction (index, label) and what /calls/authorize
+/// takes; or, with Slice, the next slice of a call in progress (what /calls/slice takes).
+/// </summary>
+public sealed record EdgeAuthorizationRequest(long Index, long Label, string? CallId, string? Username, string? Dialled, string? Source = null, int? Slice = null);
 
 /// <summary>The answer, echoing the transaction so the edge resumes the right one.</summary>
-public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? CallId, int Code, string Reason, string? CallerNumber, string? Destination, long GrantedSeconds);
+public sealed record EdgeAuthorizationAnswer(long Index, long Label, string? CallId, int Code, string Reason, string? CallerNumber, string? Destination, long GrantedSeconds, long SessionSeconds);
+
+/// <summary>The answer to a slice question, echoing the call and the slice: GrantedSeconds is the call's whole grant so far.</summary>
+public sealed record EdgeSliceAnswer(string? CallId, int Slice, int Code, string Reason, long GrantedSeconds);
 
 /// <summary>
 /// The control plane's end of the edge's evapi socket: connects to 127.0.0.1:port (again and
@@ -101,7 +107,9 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
                     if (request is null) continue;
                     var received = Stopwatch.GetTimestamp();
                     await slots.WaitAsync(connection.Token);
-                    _ = AnswerAsync(request, received, link, answers.Writer, slots, connection.Token);
+                    _ = request.Slice is { } slice
+                        ? AnswerSliceAsync(request.CallId, slice, link, answers.Writer, slots, connection.Token)
+                        : AnswerAsync(request, received, link, answers.Writer, slots, connection.Token);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted) return;
@@ -176,9 +184,35 @@ public sealed class EvapiAuthorizer(IServiceScopeFactory scopes, TelephonyMetric
                 decision = CallDecision.Refuse(503, "Service Unavailable");
             }
             var answer = new EdgeAuthorizationAnswer(request.Index, request.Label, request.CallId, decision.Code, decision.Reason,
-                decision.CallerNumber, decision.Destination, decision.GrantedSeconds);
+                decision.CallerNumber, decision.Destination, decision.GrantedSeconds, decision.SessionSeconds);
             answers.TryWrite(link.AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
             metrics.Authorized(received, decision.Code);
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>The next slice of a call: held by <see cref="CallSlices"/>, answered signed like an authorization. A failure refuses it (the call ends at its slice).</summary>
+    private async Task AnswerSliceAsync(string? callId, int slice, EvapiLink link, ChannelWriter<byte[]> answers, SemaphoreSlim slots, CancellationToken ct)
+    {
+        try
+        {
+            SliceDecision decision;
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                decision = await scope.ServiceProvider.GetRequiredService<CallSlices>().ExtendAsync(callId, slice, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Slice {Slice} of call {CallId} failed", slice, callId);
+                decision = SliceDecision.Refuse(503, "Service Unavailable");
+            }
+            var answer = new EdgeSliceAnswer(callId, slice, decision.Code, decision.Reason, decision.GrantedSeconds);
+            answers.TryWrite(link.AnswerLine(JsonSerializer.SerializeToUtf8Bytes(answer, JsonSerializerOptions.Web)));
         }
         catch (OperationCanceledException) { }
         finally

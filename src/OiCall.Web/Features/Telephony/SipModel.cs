@@ -27,7 +27,10 @@ public enum CallOutcome
     NotAnswered = 2,
     /// <summary>Cut by the edge at the granted time.</summary>
     TimedOut = 3,
-    /// <summary>No end report came; the hold expired and nothing was billed. A late report replaces it with the real outcome.</summary>
+    /// <summary>
+    /// No end report came: the edge was lost with the call (or, inbound, nobody reported it). An
+    /// outbound call is billed what it was granted up to its last slice; a late report changes nothing.
+    /// </summary>
     Lost = 4,
 }
 
@@ -53,11 +56,11 @@ public sealed class CallRecord
     public DateTime? EndedAt { get; set; }
     public long BilledSeconds { get; set; }
     public CallOutcome Outcome { get; set; }
-    /// <summary>"caller", "callee", "edge" (timeout) or <see cref="EndedByExpiry"/>.</summary>
+    /// <summary>"caller", "callee", "edge" (timeout), <see cref="EndedByEdgeLoss"/>, or "expired" (an inbound call never reported).</summary>
     public string? EndedBy { get; set; }
 
-    /// <summary>What <see cref="EndedBy"/> says of a call whose hold expired without an end report.</summary>
-    public const string EndedByExpiry = "expired";
+    /// <summary>What <see cref="EndedBy"/> says of an outbound call whose hold expired without an end report: its edge was lost.</summary>
+    public const string EndedByEdgeLoss = "edge_lost";
 
     /// <summary>What <see cref="DialledMasked"/> keeps of a number: "****" and its last four digits (null if it has fewer).</summary>
     public static string? MaskedLastFour(string? number)
@@ -117,8 +120,11 @@ public static class TelephonyErrors
     public static readonly ErrorInfo BadCallId = new("invalid_call_id", 400, "Call-ID가 필요합니다.", "A Call-ID is required.");
 }
 
-/// <summary>The answer the edge acts on: SIP code 200 means relay, anything else is the refusal to send.</summary>
-public sealed record CallDecision(int Code, string Reason, string? CallerNumber = null, string? Destination = null, long GrantedSeconds = 0)
+/// <summary>
+/// The answer the edge acts on: SIP code 200 means relay, anything else is the refusal to send.
+/// GrantedSeconds: the call's first slice; SessionSeconds: the Session-Expires it sends the carrier.
+/// </summary>
+public sealed record CallDecision(int Code, string Reason, string? CallerNumber = null, string? Destination = null, long GrantedSeconds = 0, long SessionSeconds = 0)
 {
     public static CallDecision Refuse(int code, string reason) => new(code, reason);
 }

@@ -31,6 +31,17 @@ public sealed class SipOptions
     public int TrunkPort { get; set; } = 5070;
     /// <summary>No single call is granted more than this, whatever the wallet holds; the edge ends any call (inbound too) at this length.</summary>
     public long MaxCallSeconds { get; set; } = 4 * 60 * 60;
+    /// <summary>
+    /// A call is granted (and holds) this much talk at a time: before a slice ends the edge asks for
+    /// the next, and a call whose edge died is charged what it was granted, so a crash costs a member
+    /// at most one slice. The last slice may be shorter (the wallet, MaxCallSeconds, the daily cap).
+    /// </summary>
+    public long SliceSeconds { get; set; } = 5 * 60;
+    /// <summary>
+    /// Session-Expires the edge puts on a member's INVITE towards the carrier (SIP session timers):
+    /// a call whose edge vanished gets no refresh, and the carrier ends it within this time.
+    /// </summary>
+    public long SessionExpiresSeconds { get; set; } = 10 * 60;
     /// <summary>The edge's configuration; null: deploy/kamailio/kamailio.cfg of the repository.</summary>
     public string? ConfigPath { get; set; }
     /// <summary>How the edge reaches this service's /telephony/v1; null: this service's own address.</summary>

@@ -6,6 +6,7 @@ using OiCall.Web.Infrastructure;
 namespace OiCall.Web.Features.Telephony;
 
 public sealed record AuthorizeCallRequest(string? CallId, string? Username, string? Dialled, string? Source = null);
+public sealed record CallSliceRequest(string? CallId, int Slice);
 public sealed record CallEndRequest(string? CallId, bool Answered, long DurationSeconds, string? EndedBy);
 public sealed record CallEndResponse(bool Settled);
 public sealed record Ha1Response(string Ha1);
@@ -32,6 +33,9 @@ public static class TelephonyApi
 
         edge.MapPost("/calls/authorize", async (AuthorizeCallRequest body, CallSetup calls, CancellationToken ct) =>
             await calls.AuthorizeAsync(body.CallId, body.Username, body.Dialled, body.Source, ct));
+
+        edge.MapPost("/calls/slice", async (CallSliceRequest body, CallSlices slices, CancellationToken ct) =>
+            await slices.ExtendAsync(body.CallId, body.Slice, ct));
 
         edge.MapPost("/calls/end", async (CallEndRequest body, CallEnds calls, CancellationToken ct) =>
             new CallEndResponse(await calls.EndAsync(body.CallId, body.Answered, body.DurationSeconds, body.EndedBy, ct)));
