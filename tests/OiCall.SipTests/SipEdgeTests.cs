@@ -338,7 +338,7 @@ public sealed class SipEdgeFailClosedTests
                 await silent.GetStream().WriteAsync(line.AsMemory(line.Length - 1));
                 await Task.Delay(1000);
                 Assert.Empty(carrier.Received());
-                Assert.True(edge.RecentLog.Contains("late authorization answer ignored", StringComparison.Ordinal), edge.RecentLog);
+                Assert.True(edge.RecentLog.Contains("late authorization answer for transaction", StringComparison.Ordinal), edge.RecentLog);
             }
         }
         finally
