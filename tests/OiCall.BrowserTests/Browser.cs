@@ -41,6 +41,14 @@ public static class Browser
     });
 
     /// <summary>Logs in through the login page, reading the code from the dev outbox.</summary>
+    /// <summary>A fresh Chromium with one phone-sized page on the app; the caller disposes all four.</summary>
+    public static async Task<(IPlaywright, IBrowser, IBrowserContext, IPage)> PhonePageAsync(OiCall.Tests.Support.TestApp app)
+    {
+        var (playwright, browser) = await LaunchAsync();
+        var context = await PhoneAsync(browser, app.RootUri);
+        return (playwright, browser, context, await context.NewPageAsync());
+    }
+
     public static async Task LogInAsync(IPage page, IBrowserContext context, string identifier, string phone)
     {
         await page.GotoAsync("/login");

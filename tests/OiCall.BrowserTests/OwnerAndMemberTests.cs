@@ -12,13 +12,6 @@ namespace OiCall.BrowserTests;
 /// <summary>What a new owner and a new member run into on a phone, each seen through the browser.</summary>
 public sealed class OwnerAndMemberTests
 {
-    private static async Task<(IPlaywright, IBrowser, IBrowserContext, IPage)> PhoneAsync(TestApp app)
-    {
-        var (playwright, browser) = await Browser.LaunchAsync();
-        var context = await Browser.PhoneAsync(browser, app.RootUri);
-        return (playwright, browser, context, await context.NewPageAsync());
-    }
-
     [Fact]
     public async Task A_member_added_by_an_admin_logs_in_with_their_number_as_the_invite_says_without_signing_up()
     {
@@ -34,7 +27,7 @@ public sealed class OwnerAndMemberTests
         Assert.Contains("010-4848-5959", invite);
         Assert.Contains("회원가입 필요 없음", invite);
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -66,7 +59,7 @@ public sealed class OwnerAndMemberTests
         await (await owner.AllocateAsync(business.Id, calling.Id, 20 * 60)).ShouldBe(HttpStatusCode.OK);
         Assert.NotNull(await app.HoldCallAsync(business.Id, calling.Id, "call-in-progress", 600));
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -102,7 +95,7 @@ public sealed class OwnerAndMemberTests
         var huge = new byte[12 * 1024 * 1024];
         pdf.CopyTo(huge, 0);
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -141,7 +134,7 @@ public sealed class OwnerAndMemberTests
         await (await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100))[0])).ShouldBe(HttpStatusCode.OK);
         await (await owner.AllocateAsync(business.Id, member.Id, 15 * 60)).ShouldBe(HttpStatusCode.OK);
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -173,7 +166,7 @@ public sealed class OwnerAndMemberTests
         await owner.CreateBusinessAsync("오이상사");
         var code = (await app.IssueCouponsAsync(1, 100)).Single();
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -204,7 +197,7 @@ public sealed class OwnerAndMemberTests
         var owner = await app.PersonAsync("김대표");
         await owner.CreateBusinessAsync("오이상사");
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -227,7 +220,7 @@ public sealed class OwnerAndMemberTests
         await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
         string[] adminOnly = ["발신번호 사전 등록", "상세 내역", "월별 사용 내역", "착신 설정", "잔여시간 알림 · 통화 기록"];
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -262,7 +255,7 @@ public sealed class OwnerAndMemberTests
         var member = await owner.AddMemberAsync(business.Id, "이직원", "010-7272-8383");
         await (await owner.ChargeAsync(business.Id, (await app.IssueCouponsAsync(1, 100))[0])).ShouldBe(HttpStatusCode.OK);
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -288,7 +281,7 @@ public sealed class OwnerAndMemberTests
         var business = await owner.CreateBusinessAsync("오이상사");
         await owner.AddMemberAsync(business.Id, "정멤버", "010-4848-5959");
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;

@@ -9,13 +9,6 @@ namespace OiCall.BrowserTests;
 /// <summary>The small things an owner notices on a phone: the slider's zero, typed minutes, coupon batches, wording, names in the import preview.</summary>
 public sealed class PolishTests
 {
-    private static async Task<(IPlaywright, IBrowser, IBrowserContext, IPage)> PhoneAsync(TestApp app)
-    {
-        var (playwright, browser) = await Browser.LaunchAsync();
-        var context = await Browser.PhoneAsync(browser, app.RootUri);
-        return (playwright, browser, context, await context.NewPageAsync());
-    }
-
     [Fact]
     public async Task The_slider_marks_where_zero_is_and_takes_minutes_typed_as_well_as_dragged()
     {
@@ -27,7 +20,7 @@ public sealed class PolishTests
         // The member holds 30, the pool 100: the slider runs −30 … +100, so zero is well left of the middle.
         await (await owner.AllocateAsync(business.Id, member.Id, 30 * 60)).ShouldBe(HttpStatusCode.OK);
 
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -71,7 +64,7 @@ public sealed class PolishTests
     public async Task An_operator_sees_the_batch_on_screen_downloads_it_and_a_reload_or_second_click_issues_nothing_more()
     {
         await using var app = await TestApp.StartAsync(realServer: true);
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -111,7 +104,7 @@ public sealed class PolishTests
         await using var app = await TestApp.StartAsync(realServer: true);
         var owner = await app.PersonAsync("김대표");
         await owner.CreateBusinessAsync("오이상사");
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
@@ -144,7 +137,7 @@ public sealed class PolishTests
         var business = await owner.CreateBusinessAsync("오이상사");
         var first = await app.ApprovedNumberAsync(owner, business.Id, "02-555-1234", "본사");
         await app.ApprovedNumberAsync(owner, business.Id, "02-555-5678", "영업팀");
-        var (playwright, browser, context, page) = await PhoneAsync(app);
+        var (playwright, browser, context, page) = await Browser.PhonePageAsync(app);
         using var _ = playwright;
         await using var __ = browser;
         await using var ___ = context;
